@@ -1,0 +1,31 @@
+# edihub: the two commands of the quick start, and the rest.
+#   make demo   set up and run the demo instance (SQLite, two demo suppliers)
+#   make test   set up everything the tests need (apt packages included) and run them all
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test bench venv test-deps clean
+
+demo: venv
+	$(BIN)/edihub demo demo
+
+test: test-deps venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: venv
+	$(BIN)/python -m bench
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+test-deps:
+	scripts/install-test-deps.sh
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .hypothesis

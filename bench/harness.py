@@ -1,0 +1,65 @@
+"""Shared benchmark plumbing: timing, peak memory of a child process, and the result table.
+
+Machines are shared and noisy, so every benchmark reports a ratio against a baseline
+measured in the same run, and each timing is the best of a few repeats.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class Result:
+    """One benchmark line: our figure, the baseline's, and the target ratio."""
+
+    name: str
+    ours: float               # a rate (per second) or an amount, see ``unit``
+    baseline: float | None
+    unit: str                 # e.g. "docs/s", "MB peak"
+    target: str               # human-readable target, e.g. ">= 3.0x pyx12"
+    ok: bool
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """ours / baseline, when there is a baseline."""
+        return None if not self.baseline else self.ours / self.baseline
+
+
+def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The shortest wall time of ``repeat`` calls, with the garbage collector settled first."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def peak_rss_mb(argv: list[str]) -> tuple[float, int, str]:
+    """Run ``python argv...`` as a child; return its own peak resident memory (MB), exit status, stdout."""
+    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)   # this child's rusage alone, not all children's
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024.0, proc.returncode, out
+
+
+def print_table(results: list[Result]) -> None:
+    """Print results as an aligned table."""
+    print(f"{'benchmark':<52} {'ours':>14} {'baseline':>14} {'ratio':>7}  {'target':<26} ok")
+    for r in results:
+        base = "-" if r.baseline is None else f"{r.baseline:,.1f}"
+        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}x"
+        print(f"{r.name:<52} {r.ours:>10,.1f} {r.unit:<3} {base:>14} {ratio:>7}  "
+              f"{r.target:<26} {'yes' if r.ok else 'NO'}")
+        if r.note:
+            print(f"    {r.note}")

@@ -1,0 +1,1 @@
+"""Concrete I/O: the store, partner and mapping files, the archive."""

@@ -1,0 +1,83 @@
+"""The document archive: every document in and out, on disk, under names we choose.
+
+Paths are built from the direction, the date, our own id and a checksum; a partner's file
+name is kept only as data (in the store), never used as a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1 << 20
+
+
+class Archive:
+    """Writes documents below ``root`` (var/archive)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def store_out(self, interchange_id: int, doc_type: str, payload: bytes, at: datetime,
+                  ext: str = "edi") -> Path:
+        """Archive an outbound document; writing the same one twice leaves one copy."""
+        path = self._dir("out", at) / f"{interchange_id:09d}_{_safe(doc_type)}.{_safe(ext)}"
+        if not (path.exists() and path.stat().st_size == len(payload)):
+            self._write_atomic(path, lambda fh: fh.write(payload))
+        return path
+
+    def store_in(self, stream: BinaryIO, at: datetime) -> tuple[Path, str, int]:
+        """Copy an inbound stream to the archive in chunks; return (path, sha256, size)."""
+        folder = self._dir("in", at)
+        digest, size = hashlib.sha256(), 0
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=".in-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            sha = digest.hexdigest()
+            path = folder / f"{at:%H%M%S}-{sha[:16]}.edi"
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return path, sha, size
+
+    def path_of(self, relative: str) -> Path:
+        """The absolute path of an archived file from the path stored in the database."""
+        path = (self.root / relative).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"archive path {relative!r} points outside the archive")
+        return path
+
+    def relative(self, path: Path) -> str:
+        """The path to store in the database."""
+        return str(path.resolve().relative_to(self.root.resolve()))
+
+    def _dir(self, direction: str, at: datetime) -> Path:
+        folder = self.root / direction / f"{at:%Y}" / f"{at:%m}" / f"{at:%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    @staticmethod
+    def _write_atomic(path: Path, write) -> None:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".out-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+def _safe(text: str) -> str:
+    return "".join(c for c in text if c.isalnum() or c in "-_")[:20] or "doc"

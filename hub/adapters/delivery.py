@@ -1,0 +1,71 @@
+"""Transports per partner, built once from partner files, speaking hub errors to services.
+
+The services never import ``transports``: they call :meth:`TransportPool.send` and get a
+receipt dictionary or a :class:`~hub.errors.DeliveryError` saying whether to retry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+from hub.domain.partner import Partner
+from hub.errors import DeliveryError, PartnerConfigError
+from transports.base import OutboundFile, Transport
+from transports.errors import PermanentTransportError, TransientTransportError, TransportConfigError
+
+# type name -> function(settings dict, instance home) -> Transport
+TransportFactory = Callable[[dict, Path], Transport]
+
+
+class TransportPool:
+    """One transport per partner, created on first use and reused (connections included)."""
+
+    def __init__(self, partners: dict[str, Partner], factories: dict[str, TransportFactory],
+                 home: Path):
+        self.partners, self.factories, self.home = partners, factories, home
+        self._open: dict[str, Transport] = {}
+
+    def check(self, partner: Partner) -> None:
+        """Build the partner's transport settings now, so a wrong setting fails at start-up."""
+        self._build(partner).close()
+
+    def get(self, partner_id: str) -> Transport:
+        """The partner's transport (built on first use)."""
+        if partner_id not in self._open:
+            partner = self.partners.get(partner_id)
+            if partner is None:
+                raise DeliveryError(f"no partner file for {partner_id!r}: the document cannot be "
+                                    f"sent until partners/{partner_id}.toml exists", False,
+                                    "partner.unknown")
+            self._open[partner_id] = self._build(partner)
+        return self._open[partner_id]
+
+    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str) -> dict:
+        """Deliver one document; return the receipt as a dictionary."""
+        transport = self.get(partner_id)
+        try:
+            receipt = transport.send(OutboundFile(filename, payload, content_type))
+        except TransientTransportError as exc:
+            raise DeliveryError(f"{partner_id}: {exc}", True, exc.incident_code) from exc
+        except PermanentTransportError as exc:
+            raise DeliveryError(f"{partner_id}: {exc}", False, exc.incident_code) from exc
+        return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in dataclasses.asdict(receipt).items()}
+
+    def _build(self, partner: Partner) -> Transport:
+        factory = self.factories.get(partner.transport.type)
+        if factory is None:
+            raise PartnerConfigError(partner.source, "transport.type",
+                                     f"unknown transport {partner.transport.type!r}")
+        try:
+            return factory(partner.transport.settings, self.home)
+        except TransportConfigError as exc:
+            raise PartnerConfigError(partner.source, f"transport.{exc.key}", exc.problem) from None
+
+    def close(self) -> None:
+        """Close every open transport."""
+        for transport in self._open.values():
+            transport.close()
+        self._open.clear()

@@ -1,0 +1,102 @@
+"""The outbox: outbound interchanges claimed by workers under a lease, then marked done.
+
+A worker claims due rows in a short transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
+so concurrent workers get disjoint rows), commits the lease, sends, and records the result
+in a second transaction. A worker that dies leaves a lease that expires; the next worker
+re-sends, and the transport recognises a file that already arrived.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, func, or_, select, update
+
+from hub.adapters import tables as t
+from hub.domain.states import InterchangeState
+
+_Q = InterchangeState.QUEUED.value
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One outbound interchange a worker has claimed."""
+
+    id: int
+    partner_id: str | None
+    channel: str | None
+    doc_type: str
+    control_number: str | None
+    purchase_order_id: int | None
+    filename: str
+    content_type: str
+    payload: bytes
+    attempts: int      # this attempt's number: 1 for the first delivery attempt
+
+
+class Outbox:
+    """Claims and settles outbound interchanges on one connection."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def claim(self, now: datetime, owner: str, lease: timedelta, limit: int = 50,
+              partner_ids: list[str] | None = None) -> list[OutboxItem]:
+        """Lease up to ``limit`` due interchanges to ``owner``; oldest first."""
+        i = t.interchanges
+        due = [i.c.state == _Q, i.c.direction == "out",
+               or_(i.c.next_attempt_at.is_(None), i.c.next_attempt_at <= now),
+               or_(i.c.lease_until.is_(None), i.c.lease_until < now)]
+        if partner_ids is not None:
+            due.append(i.c.partner_id.in_(partner_ids))
+        q = (select(i.c.id, i.c.partner_id, i.c.channel, i.c.doc_type, i.c.control_number,
+                    i.c.purchase_order_id, i.c.filename, i.c.content_type, i.c.payload,
+                    (i.c.attempts + 1).label("attempt"))
+             .where(and_(*due)).order_by(i.c.id).limit(limit))
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        items = [OutboxItem(*row) for row in self.conn.execute(q)]
+        if items:
+            self.conn.execute(update(i).where(i.c.id.in_([x.id for x in items]))
+                              .values(lease_owner=owner, lease_until=now + lease,
+                                      attempts=i.c.attempts + 1))
+        return items
+
+    def mark_sent(self, item_id: int, receipt: dict, now: datetime) -> bool:
+        """Record a delivery; False if the row was no longer queued (someone else settled it)."""
+        i = t.interchanges
+        res = self.conn.execute(update(i).where(i.c.id == item_id, i.c.state == _Q).values(
+            state=InterchangeState.SENT.value, receipt=json.dumps(receipt, default=str),
+            remote_name=str(receipt.get("remote_name", "")), done_at=now, last_error="",
+            lease_owner=None, lease_until=None))
+        return res.rowcount == 1
+
+    def mark_retry(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
+        """Keep the row queued, due again at ``next_attempt_at``."""
+        i = t.interchanges
+        self.conn.execute(update(i).where(i.c.id == item_id, i.c.state == _Q).values(
+            last_error=error, next_attempt_at=next_attempt_at, lease_owner=None, lease_until=None))
+
+    def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
+        """Give up on a row: it stays in the store, failed, until an operator requeues it."""
+        i = t.interchanges
+        self.conn.execute(update(i).where(i.c.id == item_id, i.c.state == _Q).values(
+            state=InterchangeState.FAILED.value, last_error=error, done_at=now,
+            lease_owner=None, lease_until=None))
+
+    def requeue(self, item_id: int, now: datetime) -> bool:
+        """Put a failed row back in the queue (an operator's retry)."""
+        i = t.interchanges
+        res = self.conn.execute(update(i).where(i.c.id == item_id,
+                                                i.c.state == InterchangeState.FAILED.value)
+                                .values(state=_Q, next_attempt_at=now, attempts=0, done_at=None))
+        return res.rowcount == 1
+
+    def due_count(self, now: datetime) -> int:
+        """How many queued rows are due now (for status displays and tests)."""
+        i = t.interchanges
+        return self.conn.scalar(select(func.count()).select_from(i).where(
+            i.c.state == _Q, i.c.direction == "out",
+            or_(i.c.next_attempt_at.is_(None), i.c.next_attempt_at <= now)))

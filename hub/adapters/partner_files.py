@@ -1,0 +1,268 @@
+"""Load and check ``partners/<id>.toml`` files and the supplier catalog ``partners/catalog.csv``.
+
+Onboarding a supplier is data: these files are checked when the hub starts and by
+``edihub partners check``; every error names the file, the key or line, and what is wrong.
+Secrets never appear in these files, only the names of environment variables or key files.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from hub.adapters.toml_table import Table, load_toml
+from hub.domain.partner import (Catalog, CatalogEntry, Partner, Sla, TransportConfig, X12Profile,
+                                XmlProfile)
+from hub.errors import CatalogError, PartnerConfigError
+
+CATALOG_FILE = "catalog.csv"
+CATALOG_COLUMNS = ("sku", "supplier", "supplier_item", "cost", "lead_time_days", "priority",
+                   "min_qty", "max_qty", "active", "uom")
+_REQUIRED_COLUMNS = ("sku", "supplier", "supplier_item", "cost")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_SECRET_WORDS = ("password", "passphrase", "secret", "private_key", "token")
+_SUFFIX = {"": "", "lf": "\n", "crlf": "\r\n", "\n": "\n", "\r\n": "\r\n"}
+_DOCS_OUT = ("850",)
+_DOCS_IN = ("997", "999", "855", "856", "xml-confirmation", "xml-shipnotice")
+
+
+def load_partners(directory: Path) -> dict[str, Partner]:
+    """Every ``*.toml`` partner file in ``directory``, keyed by partner id."""
+    partners = {}
+    for path in sorted(directory.glob("*.toml")):
+        partner = load_partner(path)
+        partners[partner.id] = partner
+    return partners
+
+
+def load_partner(path: Path) -> Partner:
+    """Read and check one partner file."""
+    root = Table(path, load_toml(path, PartnerConfigError), error=PartnerConfigError)
+    _refuse_inline_secrets(root)
+    root.allow("id", "name", "active", "test_mode", "po_format", "x12", "xml", "documents",
+               "transport", "schedule", "acks", "sla", "capacity", "fields")
+    pid = root.get("id", str, path.stem)
+    if not _ID.match(pid):
+        raise root.fail("id", f"{pid!r} is not a partner id: lower-case letters, digits, '-' and "
+                              "'_', at most 40 (the file name is the id when 'id' is left out)")
+    if pid != path.stem:
+        raise root.fail("id", f"is {pid!r} but the file is named {path.name}: rename one so they match")
+    po_format = root.get("po_format", str, "x12", lambda v: v in ("x12", "xml"), "\"x12\" or \"xml\"")
+    docs = root.table("documents")
+    docs.allow("outbound", "inbound")
+    outbound = _doc_list(docs, "outbound", _DOCS_OUT, ("850",))
+    inbound = _doc_list(docs, "inbound", _DOCS_IN, ("997", "855", "856"))
+    acks, sla, cap = root.table("acks"), root.table("sla"), root.table("capacity")
+    acks.allow("send_997", "expect_997")
+    sla.allow("ack_hours", "poack_hours", "asn_hours")
+    cap.allow("max_units_per_day")
+    schedule = root.table("schedule")
+    schedule.allow("poll")
+    fields = root.table("fields")
+    for key, value in fields.data.items():
+        if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_]*$", key):
+            raise fields.fail(key, "fields are lower_case names with string values")
+    if po_format not in root.data:
+        raise root.fail(po_format, f"po_format is \"{po_format}\" but there is no [{po_format}] table")
+    x12 = _x12(root.table("x12")) if "x12" in root.data else None
+    xml = _xml(root.table("xml")) if "xml" in root.data else None
+    return Partner(
+        id=pid,
+        name=root.text("name"),
+        source=str(path),
+        active=root.get("active", bool, True),
+        test_mode=root.get("test_mode", bool, False),
+        po_format=po_format,
+        x12=x12,
+        xml=xml,
+        transport=_transport(root.table("transport", required=True)),
+        outbound=outbound,
+        inbound=inbound,
+        poll=schedule.get("poll", str, "interval:5m", _valid_schedule,
+                          "\"interval:<n>s|m|h\" or \"cron:<minute hour day month weekday>\""),
+        send_997=acks.get("send_997", bool, False),
+        expect_997=acks.get("expect_997", bool, po_format == "x12"),
+        sla=Sla(*(sla.get(k, float, None, lambda v: v > 0, "hours above 0")
+                  for k in ("ack_hours", "poack_hours", "asn_hours"))),
+        max_units_per_day=cap.get("max_units_per_day", int, None, lambda v: v > 0),
+        fields=dict(fields.data),
+    )
+
+
+def _refuse_inline_secrets(t: Table) -> None:
+    """A key that looks like a secret must name where the secret lives, not hold it."""
+    for key, value in t.data.items():
+        if key == "secret_params" and t.where == "xml":
+            continue  # its values are names of environment variables by definition
+        if isinstance(value, dict):
+            _refuse_inline_secrets(t.table(key))
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            for n, item in enumerate(value):
+                _refuse_inline_secrets(Table(t.path, item, f"{t._key(key)}[{n}]", t.error))
+        elif any(w in key.lower() for w in _SECRET_WORDS) and not key.endswith(("_env", "_file")):
+            raise t.fail(key, f"secrets are never written in partner files: use {key}_env = "
+                              "\"NAME_OF_ENVIRONMENT_VARIABLE\" (or a key file) instead")
+
+
+def _doc_list(t: Table, key: str, allowed: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
+    docs = t.strings(key, default)
+    bad = [d for d in docs if d not in allowed]
+    if bad:
+        raise t.fail(key, f"unknown document type {bad[0]!r}; known: {', '.join(allowed)}")
+    return docs
+
+
+def _x12(t: Table) -> X12Profile:
+    t.allow("version", "sender_qualifier", "sender_id", "receiver_qualifier", "receiver_id",
+            "gs_sender_id", "gs_receiver_id", "element_separator", "subelement_separator",
+            "segment_terminator", "repetition_separator", "segment_suffix", "ack_requested",
+            "charset", "mapping")
+    qualifier = (lambda v: len(v) == 2 and v.isalnum(), "two letters or digits, e.g. ZZ, 01, 12")
+    isa_id = (lambda v: 1 <= len(v) <= 15 and v.isprintable(), "1 to 15 characters")
+    gs_id = (lambda v: 2 <= len(v) <= 15 and v.isprintable(), "2 to 15 characters")
+    sender, receiver = t.get("sender_id", str, ..., *isa_id), t.get("receiver_id", str, ..., *isa_id)
+    suffix = t.get("segment_suffix", str, "\n", lambda v: v.lower() in _SUFFIX,
+                   "\"\", \"\\n\" or \"\\r\\n\"")
+    profile = X12Profile(
+        version=t.get("version", str, ..., lambda v: v in ("004010", "005010"),
+                      "\"004010\" or \"005010\""),
+        sender_qualifier=t.get("sender_qualifier", str, "ZZ", *qualifier),
+        sender_id=sender,
+        receiver_qualifier=t.get("receiver_qualifier", str, "ZZ", *qualifier),
+        receiver_id=receiver,
+        gs_sender_id=t.get("gs_sender_id", str, sender, *gs_id),
+        gs_receiver_id=t.get("gs_receiver_id", str, receiver, *gs_id),
+        element_separator=t.get("element_separator", str, "*"),
+        subelement_separator=t.get("subelement_separator", str, ">"),
+        segment_terminator=t.get("segment_terminator", str, "~"),
+        repetition_separator=t.get("repetition_separator", str, "^"),
+        segment_suffix=_SUFFIX[suffix.lower()],
+        ack_requested=t.get("ack_requested", bool, False),
+        charset=t.get("charset", str, "ascii", lambda v: v in ("ascii", "utf-8"),
+                      "\"ascii\" or \"utf-8\""),
+        mapping=t.text("mapping", "x12/850-4010.toml"),
+    )
+    # The writer's own rules: what it refuses to write is refused here, at load.
+    from hub.edi.x12 import check_delimiters, check_envelope
+    problems = check_delimiters(profile) + check_envelope(profile)
+    if problems:
+        raise t.fail(_key_named(problems[0], t.data) or "version", "; ".join(problems))
+    return profile
+
+
+def _key_named(problem: str, keys) -> str:
+    """The first configuration key a problem sentence starts with or mentions."""
+    return next((k for k in sorted(keys, key=len, reverse=True) if problem.startswith(k)), "") or \
+        next((k for k in keys if k in problem), "")
+
+
+def _xml(t: Table) -> XmlProfile:
+    t.allow("mapping", "params", "secret_params", "file_extension")
+    params, secrets = t.table("params"), t.table("secret_params")
+    for sub in (params, secrets):
+        for key, value in sub.data.items():
+            if not isinstance(value, str):
+                raise sub.fail(key, "must be a string")
+    return XmlProfile(mapping=t.text("mapping"), params=dict(params.data),
+                      secret_params=dict(secrets.data),
+                      file_extension=t.get("file_extension", str, "xml", str.isalnum))
+
+
+def _transport(t: Table) -> TransportConfig:
+    kind = t.get("type", str, ..., lambda v: v in ("folder", "sftp", "as2"),
+                 "\"folder\", \"sftp\" or \"as2\"")
+    return TransportConfig(kind, dict(t.data))
+
+
+def _valid_schedule(value: str) -> bool:
+    kind, _, rest = value.partition(":")
+    if kind == "interval":
+        return bool(re.fullmatch(r"\d+(\.\d+)?[smh]", rest)) and float(rest[:-1]) > 0
+    if kind != "cron" or len(rest.split()) != 5:
+        return False
+    from apscheduler.triggers.cron import CronTrigger
+    try:
+        CronTrigger.from_crontab(rest)
+    except ValueError:
+        return False
+    return True
+
+
+def load_catalog(path: Path, partners: dict[str, Partner]) -> Catalog:
+    """Read the catalog CSV; every row is checked and an error names its line and column."""
+    if not path.is_file():
+        raise CatalogError(path, "", "file not found: the catalog lists which supplier sells each SKU")
+    try:
+        return _read_catalog(path, partners)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(path, f"byte {exc.start}", "not UTF-8 text: save the catalog as UTF-8 "
+                                                      "(in a spreadsheet: CSV UTF-8)") from None
+
+
+def _read_catalog(path: Path, partners: dict[str, Partner]) -> Catalog:
+    entries = []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise CatalogError(path, "line 1", f"missing column(s) {', '.join(missing)}; columns "
+                                               f"are {', '.join(CATALOG_COLUMNS)}")
+        unknown = [c for c in header if c not in CATALOG_COLUMNS]
+        if unknown:
+            raise CatalogError(path, "line 1", f"unknown column {unknown[0]!r}")
+        seen = set()
+        for row in reader:
+            entry = _catalog_entry(path, reader.line_num, row, partners)
+            if (entry.sku, entry.supplier) in seen:
+                raise CatalogError(path, f"line {reader.line_num}",
+                                   f"{entry.supplier} already has a row for SKU {entry.sku}")
+            seen.add((entry.sku, entry.supplier))
+            entries.append(entry)
+    return Catalog(entries)
+
+
+def _catalog_entry(path: Path, line: int, row: dict, partners: dict[str, Partner]) -> CatalogEntry:
+    def fail(col: str, problem: str) -> CatalogError:
+        return CatalogError(path, f"line {line}, column {col}", problem)
+
+    def text(col: str, default: str | None = None) -> str:
+        value = (row.get(col) or "").strip()
+        if not value:
+            if default is None:
+                raise fail(col, "must not be empty")
+            return default
+        return value
+
+    def whole(col: str, default: int | None) -> int | None:
+        value = text(col, "")
+        if not value:
+            return default
+        if not (value.isascii() and value.isdigit()):
+            raise fail(col, f"must be a whole number, got {value!r}")
+        return int(value)
+
+    supplier = text("supplier")
+    if supplier not in partners:
+        raise fail("supplier", f"no partner file partners/{supplier}.toml for supplier {supplier!r}")
+    try:
+        cost = Decimal(text("cost"))
+        if not cost.is_finite() or cost < 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise fail("cost", f"must be a price of 0 or more such as 12.50, got {row.get('cost')!r}") from None
+    active = text("active", "true").lower()
+    if active not in ("true", "false", "yes", "no", "1", "0"):
+        raise fail("active", f"must be true or false, got {active!r}")
+    entry = CatalogEntry(sku=text("sku"), supplier=supplier, supplier_item=text("supplier_item"),
+                         cost=cost, lead_time_days=whole("lead_time_days", 0),
+                         priority=whole("priority", 100), min_qty=whole("min_qty", 1),
+                         max_qty=whole("max_qty", None), active=active in ("true", "yes", "1"),
+                         uom=text("uom", "EA"))
+    if entry.max_qty is not None and entry.max_qty < entry.min_qty:
+        raise fail("max_qty", f"{entry.max_qty} is below min_qty {entry.min_qty}")
+    if len(entry.uom) != 2:
+        raise fail("uom", "a two-letter unit of measure code such as EA or CA")
+    return entry

@@ -1,0 +1,339 @@
+"""Orders and purchase orders in the store: bulk writes for intake, aggregate loads and saves.
+
+Core statements on one connection owned by the unit of work. Bulk inserts are single
+``executemany`` calls returning the new ids in parameter order (SQLAlchemy's
+insertmanyvalues), so a batch of orders costs a handful of round trips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
+
+from hub.adapters import tables as t
+from hub.domain.model import (Address, Customer, IncidentDraft, Order, OrderLine, PoLine,
+                              PurchaseOrder)
+from hub.domain.states import PO_TRANSITIONS, IncidentState, LineState, OrderState, PoState
+from hub.errors import HubError
+
+
+class ConcurrentUpdateError(HubError):
+    """Someone else changed the purchase order between our read and our write."""
+
+    incident_code = "store.concurrent_update"
+
+
+class Repository:
+    """Reads and writes the hub's aggregates on one connection."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def existing_orders(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str, str]]:
+        """For keys already stored: (id, content hash, canonical payload, state)."""
+        if not keys:
+            return {}
+        o = t.orders
+        rows = self.conn.execute(
+            select(o.c.channel, o.c.channel_order_id, o.c.id, o.c.content_hash, o.c.payload, o.c.state)
+            .where(tuple_(o.c.channel, o.c.channel_order_id).in_(keys)))
+        return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+
+    def known_customers(self, customer_ids: set[str]) -> set[str]:
+        """Customer ids with at least one stored order."""
+        if not customer_ids:
+            return set()
+        o = t.orders
+        return set(self.conn.scalars(select(o.c.customer_id).distinct()
+                                     .where(o.c.customer_id.in_(customer_ids))))
+
+    def insert_orders(self, orders: list[Order], payloads: list[str], hashes: list[str],
+                      now: datetime) -> None:
+        """Insert new orders and their lines; set ``id`` on each order and line."""
+        if not orders:
+            return
+        rows = [_order_row(o, p, h, now) for o, p, h in zip(orders, payloads, hashes, strict=True)]
+        ids = self.conn.execute(insert(t.orders).returning(t.orders.c.id, sort_by_parameter_order=True),
+                                rows).scalars().all()
+        line_rows, lines = [], []
+        for order, oid in zip(orders, ids, strict=True):
+            order.id = oid
+            for ln in order.lines:
+                lines.append(ln)
+                line_rows.append({"order_id": oid, "line_id": ln.line_id, "sku": ln.sku,
+                                  "quantity": ln.quantity, "unit_price": ln.unit_price,
+                                  "description": ln.description, "candidates": ",".join(ln.candidates)})
+        line_ids = self.conn.execute(
+            insert(t.order_lines).returning(t.order_lines.c.id, sort_by_parameter_order=True),
+            line_rows).scalars().all()
+        for ln, lid in zip(lines, line_ids, strict=True):
+            ln.id = lid
+
+    def update_orders(self, orders: list[Order], now: datetime) -> None:
+        """Write back state, hold reason and routing candidates of stored orders."""
+        if not orders:
+            return
+        self.conn.execute(update(t.orders).where(t.orders.c.id == bindparam("oid")),
+                          [{"oid": o.id, "state": o.state.value, "hold_reason": o.hold_reason,
+                            "updated_at": now} for o in orders])
+        lines = [ln for o in orders for ln in o.lines]
+        self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid")),
+                          [{"lid": ln.id, "candidates": ",".join(ln.candidates)} for ln in lines])
+
+    def get_order(self, order_id: int) -> Order | None:
+        """One order with its lines, or None."""
+        row = self.conn.execute(select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
+        return None if row is None else self._order_with_lines(row)
+
+    def find_order(self, channel: str, channel_order_id: str) -> Order | None:
+        """An order by its channel and the channel's order id, or None."""
+        o = t.orders
+        row = self.conn.execute(select(o).where(o.c.channel == channel,
+                                                o.c.channel_order_id == channel_order_id)).mappings().first()
+        return None if row is None else self._order_with_lines(row)
+
+    def _order_with_lines(self, row) -> Order:
+        lines = self.conn.execute(select(t.order_lines).where(t.order_lines.c.order_id == row["id"])
+                                  .order_by(t.order_lines.c.id)).mappings()
+        return _order_from(row, [_order_line_from(r) for r in lines])
+
+    # -- purchase orders ----------------------------------------------------------------------
+
+    def insert_purchase_orders(self, pos: list[PurchaseOrder], now: datetime) -> None:
+        """Insert purchase orders and their lines; set ``id`` on each."""
+        if not pos:
+            return
+        ids = self.conn.execute(
+            insert(t.purchase_orders).returning(t.purchase_orders.c.id, sort_by_parameter_order=True),
+            [{"order_id": p.order_id, "po_number": p.po_number, "partner_id": p.partner_id,
+              "state": p.state.value, "ack_status": p.ack_status, "route_attempt": p.route_attempt,
+              "test_mode": p.test_mode, "created_at": p.created_at, "updated_at": now}
+             for p in pos]).scalars().all()
+        line_rows, lines = [], []
+        for po, pid in zip(pos, ids, strict=True):
+            po.id = pid
+            for ln in po.lines:
+                lines.append(ln)
+                line_rows.append(_po_line_row(ln, pid))
+        line_ids = self.conn.execute(
+            insert(t.po_lines).returning(t.po_lines.c.id, sort_by_parameter_order=True),
+            line_rows).scalars().all()
+        for ln, lid in zip(lines, line_ids, strict=True):
+            ln.id = lid
+
+    def purchase_orders_of(self, order_id: int) -> list[PurchaseOrder]:
+        """Every purchase order of one order, oldest first."""
+        rows = self.conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.order_id == order_id)
+                                 .order_by(t.purchase_orders.c.id)).mappings().all()
+        return [self._po_with_lines(r) for r in rows]
+
+    def get_purchase_order(self, po_id: int) -> PurchaseOrder | None:
+        """One purchase order with its lines, or None."""
+        row = self.conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).mappings().first()
+        return None if row is None else self._po_with_lines(row)
+
+    def find_purchase_order(self, po_number: str) -> PurchaseOrder | None:
+        """A purchase order by its number, or None."""
+        p = t.purchase_orders
+        row = self.conn.execute(select(p).where(p.c.po_number == po_number)).mappings().first()
+        return None if row is None else self._po_with_lines(row)
+
+    def _po_with_lines(self, row) -> PurchaseOrder:
+        lines = self.conn.execute(select(t.po_lines).where(t.po_lines.c.purchase_order_id == row["id"])
+                                  .order_by(t.po_lines.c.line_number)).mappings()
+        po = PurchaseOrder(po_number=row["po_number"], partner_id=row["partner_id"],
+                           order_id=row["order_id"], lines=[_po_line_from(r) for r in lines],
+                           created_at=row["created_at"], id=row["id"], state=PoState(row["state"]),
+                           ack_status=row["ack_status"], route_attempt=row["route_attempt"],
+                           test_mode=row["test_mode"], version=row["version"])
+        return po
+
+    def save_purchase_order(self, po: PurchaseOrder, now: datetime, **stamps: datetime) -> None:
+        """Write back a loaded purchase order; refuse if another writer changed it meanwhile."""
+        version = po.version
+        p = t.purchase_orders
+        res = self.conn.execute(update(p).where(p.c.id == po.id, p.c.version == version).values(
+            state=po.state.value, ack_status=po.ack_status, updated_at=now, version=version + 1,
+            **stamps))
+        if res.rowcount != 1:
+            raise ConcurrentUpdateError(f"purchase order {po.po_number} changed while we worked on it")
+        po.version = version + 1
+        self.conn.execute(update(t.po_lines).where(t.po_lines.c.id == bindparam("lid")),
+                          [{"lid": ln.id, **_po_line_row(ln, po.id)} for ln in po.lines])
+
+    def set_purchase_order_states(self, changes: list[tuple[int, PoState]], now: datetime) -> None:
+        """Set the state of purchase orders by id (bulk, no version check: intake-time only)."""
+        if changes:
+            self.conn.execute(update(t.purchase_orders).where(t.purchase_orders.c.id == bindparam("pid")),
+                              [{"pid": pid, "state": s.value, "updated_at": now} for pid, s in changes])
+
+    def advance_purchase_orders(self, ids: list[int], wanted: PoState, now: datetime,
+                                stamp: str | None = None) -> int:
+        """Move purchase orders to ``wanted`` where the transition table allows it; return how many."""
+        if not ids:
+            return 0
+        sources = [s.value for s, nxt in PO_TRANSITIONS.items() if wanted in nxt]
+        p = t.purchase_orders
+        values = {"state": wanted.value, "updated_at": now, "version": p.c.version + 1}
+        if stamp:
+            values[stamp] = now
+        return self.conn.execute(update(p).where(p.c.id.in_(ids), p.c.state.in_(sources))
+                                 .values(**values)).rowcount
+
+    def units_booked_since(self, since: datetime) -> dict[str, int]:
+        """Units on live purchase orders created since ``since``, per supplier."""
+        p, ln = t.purchase_orders, t.po_lines
+        dead = (PoState.CANCELLED, PoState.FAILED, PoState.REJECTED)
+        rows = self.conn.execute(
+            select(p.c.partner_id, func.sum(ln.c.quantity))
+            .join(ln, ln.c.purchase_order_id == p.c.id)
+            .where(p.c.created_at >= since, p.c.state.not_in([s.value for s in dead]))
+            .group_by(p.c.partner_id))
+        return {r[0]: int(r[1]) for r in rows}
+
+    # -- numbers ---------------------------------------------------------------------------
+
+    def take_counter(self, name: str, count: int) -> int:
+        """Reserve ``count`` consecutive values of a named counter; return the first."""
+        c = t.counters
+        row = self.conn.execute(update(c).where(c.c.name == name).values(value=c.c.value + count)
+                                .returning(c.c.value)).first()
+        if row is None:
+            self.conn.execute(insert(c).values(name=name, value=count))
+            return 1
+        return row[0] - count + 1
+
+    def lock_control_numbers(self, partner_id: str) -> tuple[int, int, int]:
+        """The last ISA13, GS06 and ST02 used for a partner, with the row locked until commit."""
+        cn = t.control_numbers
+        row = self.conn.execute(update(cn).where(cn.c.partner_id == partner_id)
+                                .values(isa=cn.c.isa).returning(cn.c.isa, cn.c.gs, cn.c.st)).first()
+        if row is None:
+            self.conn.execute(insert(cn).values(partner_id=partner_id, isa=0, gs=0, st=0))
+            return (0, 0, 0)
+        return tuple(row)
+
+    def set_control_numbers(self, partner_id: str, isa: int, gs: int, st: int) -> None:
+        """Record the last control numbers used for a partner."""
+        cn = t.control_numbers
+        self.conn.execute(update(cn).where(cn.c.partner_id == partner_id).values(isa=isa, gs=gs, st=st))
+
+    # -- interchanges, incidents, events ----------------------------------------------------
+
+    def insert_interchanges(self, rows: list[dict]) -> list[int]:
+        """Insert interchange rows (outbox entries or received files); return their ids."""
+        if not rows:
+            return []
+        return self.conn.execute(
+            insert(t.interchanges).returning(t.interchanges.c.id, sort_by_parameter_order=True),
+            rows).scalars().all()
+
+    def file_incidents(self, drafts: list[IncidentDraft], now: datetime) -> None:
+        """File incidents; one whose dedupe key is already open only counts another occurrence."""
+        if not drafts:
+            return
+        for d in drafts:
+            if len(d.dedupe_key) > 200:  # the column's width: keep the start, hash the rest
+                d.dedupe_key = d.dedupe_key[:150] + "#" + hashlib.sha256(d.dedupe_key.encode()).hexdigest()[:40]
+        keyed = {d.dedupe_key for d in drafts if d.dedupe_key}
+        i = t.incidents
+        open_keys = set()
+        if keyed:
+            open_keys = set(self.conn.scalars(select(i.c.dedupe_key).where(
+                i.c.state == IncidentState.OPEN.value, i.c.dedupe_key.in_(keyed))))
+        fresh, repeats, batch_keys = [], [], set()
+        for d in drafts:
+            if d.dedupe_key and (d.dedupe_key in open_keys or d.dedupe_key in batch_keys):
+                repeats.append({"k": d.dedupe_key, "now": now})
+                continue
+            batch_keys.add(d.dedupe_key) if d.dedupe_key else None
+            fresh.append({"code": d.code, "state": IncidentState.OPEN.value, "message": d.message,
+                          "partner_id": d.partner_id or None, "channel": d.channel or None,
+                          "order_id": d.order_id, "purchase_order_id": d.purchase_order_id,
+                          "interchange_id": d.interchange_id,
+                          "detail": json.dumps(d.detail, default=str, ensure_ascii=False),
+                          "dedupe_key": d.dedupe_key, "created_at": now, "updated_at": now})
+        if fresh:
+            self.conn.execute(insert(i), fresh)
+        if repeats:
+            self.conn.execute(update(i).where(i.c.dedupe_key == bindparam("k"),
+                                              i.c.state == IncidentState.OPEN.value)
+                              .values(occurrences=i.c.occurrences + 1, updated_at=bindparam("now")), repeats)
+
+    def resolve_incidents(self, dedupe_keys: list[str], now: datetime, resolution: str,
+                          actor: str = "hub") -> int:
+        """Resolve open incidents by dedupe key (the hub clears what it raised itself)."""
+        if not dedupe_keys:
+            return 0
+        i = t.incidents
+        return self.conn.execute(update(i).where(i.c.state == IncidentState.OPEN.value,
+                                                 i.c.dedupe_key.in_(dedupe_keys))
+                                 .values(state=IncidentState.RESOLVED.value, resolved_at=now,
+                                         resolved_by=actor, resolution=resolution,
+                                         updated_at=now)).rowcount
+
+    def resolve_incidents_of_order(self, order_id: int, now: datetime, resolution: str, actor: str,
+                                   prefix: str = "") -> int:
+        """Resolve an order's open incidents (those whose code starts with ``prefix``)."""
+        i = t.incidents
+        return self.conn.execute(update(i).where(i.c.order_id == order_id,
+                                                 i.c.state == IncidentState.OPEN.value,
+                                                 i.c.code.startswith(prefix))
+                                 .values(state=IncidentState.RESOLVED.value, resolved_at=now,
+                                         resolved_by=actor, resolution=resolution,
+                                         updated_at=now)).rowcount
+
+    def add_events(self, rows: list[dict]) -> None:
+        """Append timeline events (order_id, purchase_order_id, kind, message, at, ...)."""
+        if rows:
+            self.conn.execute(insert(t.events), rows)
+
+
+def _order_row(o: Order, payload: str, digest: str, now: datetime) -> dict:
+    c, s = o.customer, o.ship_to
+    return {"channel": o.channel, "channel_order_id": o.channel_order_id, "placed_at": o.placed_at,
+            "received_at": now, "currency": o.currency, "customer_id": c.id, "customer_name": c.name,
+            "customer_email": c.email, "customer_phone": c.phone, "prepaid": c.prepaid,
+            "ship_name": s.name, "ship_address1": s.address1, "ship_address2": s.address2,
+            "ship_city": s.city, "ship_state": s.state, "ship_postal_code": s.postal_code,
+            "ship_country": s.country, "state": o.state.value, "hold_reason": o.hold_reason,
+            "content_hash": digest, "payload": payload, "updated_at": now}
+
+
+def _order_from(r, lines: list[OrderLine]) -> Order:
+    return Order(channel=r["channel"], channel_order_id=r["channel_order_id"], placed_at=r["placed_at"],
+                 currency=r["currency"],
+                 customer=Customer(r["customer_id"], r["customer_name"], r["customer_email"],
+                                   r["customer_phone"], r["prepaid"]),
+                 ship_to=Address(r["ship_name"], r["ship_address1"], r["ship_address2"], r["ship_city"],
+                                 r["ship_state"], r["ship_postal_code"], r["ship_country"]),
+                 lines=lines, id=r["id"], state=OrderState(r["state"]), hold_reason=r["hold_reason"])
+
+
+def _order_line_from(r) -> OrderLine:
+    return OrderLine(line_id=r["line_id"], sku=r["sku"], quantity=r["quantity"],
+                     unit_price=r["unit_price"], description=r["description"], id=r["id"],
+                     candidates=tuple(x for x in r["candidates"].split(",") if x))
+
+
+def _po_line_row(ln: PoLine, po_id: int) -> dict:
+    return {"purchase_order_id": po_id, "order_line_id": ln.order_line_id, "line_number": ln.line_number,
+            "sku": ln.sku, "supplier_item": ln.supplier_item, "description": ln.description,
+            "quantity": ln.quantity, "unit_cost": ln.unit_cost, "uom": ln.uom, "state": ln.state.value,
+            "qty_accepted": ln.qty_accepted, "qty_rejected": ln.qty_rejected,
+            "qty_backordered": ln.qty_backordered, "qty_shipped": ln.qty_shipped,
+            "promised_date": ln.promised_date}
+
+
+def _po_line_from(r) -> PoLine:
+    return PoLine(line_number=r["line_number"], order_line_id=r["order_line_id"], sku=r["sku"],
+                  supplier_item=r["supplier_item"], description=r["description"],
+                  quantity=r["quantity"], unit_cost=r["unit_cost"], uom=r["uom"], id=r["id"],
+                  state=LineState(r["state"]), qty_accepted=r["qty_accepted"],
+                  qty_rejected=r["qty_rejected"], qty_backordered=r["qty_backordered"],
+                  qty_shipped=r["qty_shipped"], promised_date=r["promised_date"])

@@ -1,0 +1,218 @@
+"""The store's tables (SQLAlchemy Core). Alembic migrations are written against this metadata."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import (Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary,
+                        MetaData, String, Table, Text, UniqueConstraint, text)
+from sqlalchemy.types import DateTime, TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes, stored naive-UTC so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite text from raw SQL paths
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+class DecimalText(TypeDecorator):
+    """Exact decimals kept as text: no float rounding, no driver differences."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+orders = Table(
+    "orders", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(40), nullable=False),
+    Column("channel_order_id", String(80), nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("customer_id", String(80), nullable=False, index=True),
+    Column("customer_name", String(120), nullable=False),
+    Column("customer_email", String(254), nullable=False),
+    Column("customer_phone", String(40), nullable=False),
+    Column("prepaid", Boolean, nullable=False),
+    Column("ship_name", String(120), nullable=False),
+    Column("ship_address1", String(120), nullable=False),
+    Column("ship_address2", String(120), nullable=False),
+    Column("ship_city", String(80), nullable=False),
+    Column("ship_state", String(40), nullable=False),
+    Column("ship_postal_code", String(20), nullable=False),
+    Column("ship_country", String(2), nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("hold_reason", Text, nullable=False, server_default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("payload", Text, nullable=False),            # canonical JSON as received
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("channel", "channel_order_id"),
+)
+
+order_lines = Table(
+    "order_lines", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("line_id", String(40), nullable=False),
+    Column("sku", String(80), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", DecimalText, nullable=False),
+    Column("description", String(240), nullable=False),
+    Column("candidates", Text, nullable=False, server_default=""),  # supplier ids, best first
+)
+
+purchase_orders = Table(
+    "purchase_orders", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("po_number", String(22), nullable=False, unique=True),
+    Column("partner_id", String(40), nullable=False, index=True),
+    Column("state", String(20), nullable=False, index=True),
+    Column("ack_status", String(24), nullable=False, server_default=""),
+    Column("route_attempt", Integer, nullable=False, server_default="1"),
+    Column("test_mode", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("acked_at", UtcDateTime),      # 997/999 received
+    Column("poack_at", UtcDateTime),      # 855 received
+    Column("shipped_at", UtcDateTime),    # first 856 received
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+
+po_lines = Table(
+    "po_lines", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("order_line_id", ForeignKey("order_lines.id", ondelete="CASCADE"), index=True),
+    Column("line_number", Integer, nullable=False),
+    Column("sku", String(80), nullable=False),
+    Column("supplier_item", String(48), nullable=False),
+    Column("description", String(240), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_cost", DecimalText, nullable=False),
+    Column("uom", String(2), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("qty_accepted", Integer, nullable=False, server_default="0"),
+    Column("qty_rejected", Integer, nullable=False, server_default="0"),
+    Column("qty_backordered", Integer, nullable=False, server_default="0"),
+    Column("qty_shipped", Integer, nullable=False, server_default="0"),
+    Column("promised_date", Date),
+    UniqueConstraint("purchase_order_id", "line_number"),
+)
+
+interchanges = Table(
+    "interchanges", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("direction", String(3), nullable=False),      # "out" or "in"
+    Column("partner_id", String(40)),                     # None: not matched to a partner
+    Column("channel", String(40)),                        # set for notifications to a channel
+    Column("doc_type", String(16), nullable=False),      # 850, 855, 856, 997, 999, xml-po, ...
+    Column("control_number", String(40)),                 # ISA13, or the document's own id
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="SET NULL"), index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(80), nullable=False, server_default="application/edi-x12"),
+    Column("payload", LargeBinary),                       # outbound bytes (inbound: archive_path)
+    Column("archive_path", String(400), nullable=False, server_default=""),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UtcDateTime),
+    Column("receipt", Text, nullable=False, server_default=""),   # JSON from the transport
+    Column("remote_name", String(400), nullable=False, server_default=""),
+    Column("duplicate_of", ForeignKey("interchanges.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),                       # sent, or applied
+    Index("ix_interchanges_outbox", "state", "next_attempt_at"),
+    # One live interchange per (partner, direction, control number); duplicates are kept
+    # as separate rows in state "duplicate", outside the constraint.
+    Index("uq_interchanges_control", "partner_id", "direction", "doc_type", "control_number",
+          unique=True,
+          sqlite_where=text("state != 'duplicate' AND control_number IS NOT NULL"),
+          postgresql_where=text("state != 'duplicate' AND control_number IS NOT NULL")),
+)
+
+control_numbers = Table(
+    "control_numbers", metadata,
+    Column("partner_id", String(40), primary_key=True),
+    Column("isa", Integer, nullable=False, server_default="0"),   # last ISA13 used
+    Column("gs", Integer, nullable=False, server_default="0"),    # last GS06 used
+    Column("st", Integer, nullable=False, server_default="0"),    # last ST02 used
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(60), nullable=False, index=True),
+    Column("state", String(12), nullable=False, index=True),
+    Column("message", Text, nullable=False),
+    Column("partner_id", String(40), index=True),
+    Column("channel", String(40)),
+    Column("order_id", ForeignKey("orders.id", ondelete="SET NULL"), index=True),
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="SET NULL"), index=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL"), index=True),
+    Column("detail", Text, nullable=False, server_default="{}"),   # JSON: raw row, errors, ...
+    Column("dedupe_key", String(200), nullable=False, server_default=""),
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime),
+    Column("resolved_by", String(80), nullable=False, server_default=""),
+    Column("resolution", Text, nullable=False, server_default=""),
+    Index("uq_incidents_open_dedupe", "dedupe_key", unique=True,
+          sqlite_where=text("state = 'open' AND dedupe_key != ''"),
+          postgresql_where=text("state = 'open' AND dedupe_key != ''")),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), index=True),
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL")),
+    Column("kind", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("actor", String(80), nullable=False, server_default="hub"),
+)

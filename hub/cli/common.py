@@ -1,0 +1,66 @@
+"""What every command shares: the consoles, the instance folder, report printing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from hub.errors import ConfigError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class HomeContext:
+    """The instance folder chosen on the command line, bootstrapped on first use."""
+
+    def __init__(self, home: Path | None):
+        self.home = home
+        self._hub = None
+
+    def hub(self):
+        """The bootstrapped hub; a configuration problem exits with status 2."""
+        if self._hub is None:
+            from hub.bootstrap import bootstrap
+            try:
+                self._hub = bootstrap(self.home)
+            except ConfigError as exc:
+                fail(f"configuration error: {exc}", 2)
+        return self._hub
+
+    def close(self) -> None:
+        """Release the hub's connections."""
+        if self._hub is not None:
+            self._hub.close()
+
+
+pass_home = click.make_pass_decorator(HomeContext)
+
+
+def fail(message: str, status: int = 1) -> None:
+    """Print an error to stderr and exit with ``status``."""
+    err.print(f"[red]error[/red]: {message}", markup=True)
+    sys.exit(status)
+
+
+def print_report(report) -> None:
+    """Print an import report: summary, notes, the problems found."""
+    out.print(report.summary())
+    for note in report.notes:
+        out.print(f"  note: {note}")
+    if report.fatal:
+        err.print(f"  stopped: {report.fatal}")
+    for problem in report.problems:
+        out.print(f"  {problem}")
+
+
+def progress_bar() -> Progress | None:
+    """A byte progress bar when stderr is a terminal; None otherwise."""
+    if not err.is_terminal:
+        return None
+    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                    TimeRemainingColumn(), console=err, transient=True)

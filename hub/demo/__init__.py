@@ -1,0 +1,1 @@
+"""Demo instance data: edihub.toml and sample orders (data, not code)."""

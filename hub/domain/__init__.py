@@ -1,0 +1,1 @@
+"""Business objects and rules, free of I/O."""

@@ -1,0 +1,1 @@
+"""Use cases: intake, routing and queueing, dispatch. No transports, web or SQL here."""

@@ -1,0 +1,177 @@
+"""Send what the outbox holds: claim under a lease, deliver, record the outcome.
+
+Claiming commits a lease first, delivery happens outside any transaction, and the results
+of the batch are recorded together. A worker that dies in between leaves leases that
+expire; the next worker sends again and the transport recognises a file that had arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Protocol
+
+from hub.domain.model import IncidentDraft
+from hub.domain.retry import CircuitBreaker, backoff_seconds
+from hub.domain.states import PoState
+from hub.errors import DeliveryError
+from hub.services.ports import HubContext
+
+LEASE = timedelta(minutes=5)
+log = logging.getLogger("edihub.dispatch")
+
+
+class Sender(Protocol):
+    """Delivers one document to a partner (hub.adapters.delivery.TransportPool)."""
+
+    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str) -> dict: ...
+
+
+class Archiver(Protocol):
+    """Keeps a copy of every document sent (hub.adapters.archive.Archive)."""
+
+    def store_out(self, interchange_id: int, doc_type: str, payload: bytes, at: datetime,
+                  ext: str = "edi"): ...
+
+
+@dataclass
+class DispatchReport:
+    """Counts of one dispatch pass."""
+
+    claimed: int = 0
+    sent: int = 0
+    already_present: int = 0
+    retrying: int = 0
+    failed: int = 0
+    deferred: int = 0
+
+    def __add__(self, other: DispatchReport) -> DispatchReport:
+        return DispatchReport(*(a + b for a, b in zip(vars(self).values(), vars(other).values())))
+
+
+@dataclass
+class Dispatcher:
+    """Delivers due outbox entries for one worker."""
+
+    hub: HubContext
+    sender: Sender
+    archive: Archiver
+    worker_id: str
+    max_attempts: int = 8
+    retry_base_seconds: float = 30.0
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    should_stop: Callable[[], bool] = lambda: False
+    rand: random.Random = field(default_factory=random.Random)
+
+    def run_once(self, limit: int = 200) -> DispatchReport:
+        """Claim up to ``limit`` due documents, deliver them, record the results."""
+        now = self.hub.clock()
+        with self.hub.uow() as uow:
+            items = uow.outbox.claim(now, self.worker_id, LEASE, limit)
+            uow.commit()
+        report = DispatchReport(claimed=len(items))
+        outcomes = []
+        for item in items:
+            if self.should_stop():
+                outcomes.append((item, "release", None))  # not attempted: give it back
+                continue
+            outcomes.append(self._deliver(item))
+        self._record(outcomes, report)
+        return report
+
+    def run_until_empty(self, limit: int = 200) -> DispatchReport:
+        """Repeat :meth:`run_once` until nothing due is left (or a stop is requested)."""
+        total = DispatchReport()
+        while not self.should_stop():
+            report = self.run_once(limit)
+            total = total + report
+            if report.claimed < limit or report.sent + report.already_present == 0:
+                break
+        return total
+
+    def _deliver(self, item):
+        key = item.partner_id or f"channel:{item.channel}"
+        breaker = self.breakers.setdefault(key, CircuitBreaker())
+        if not breaker.allow(time.monotonic()):
+            return (item, "defer", None)
+        try:
+            receipt = self.sender.send(key, item.filename, item.payload, item.content_type)
+        except DeliveryError as exc:
+            breaker.failed(time.monotonic())
+            return (item, "error", exc)
+        except Exception as exc:  # a bug or an unforeseen library error: record it, keep going
+            log.exception("unexpected error sending %s to %s", item.filename, key)
+            breaker.failed(time.monotonic())
+            return (item, "error", DeliveryError(f"{key}: unexpected error: {exc!r}", True,
+                                                 "transport.unexpected"))
+        breaker.succeeded()
+        self.archive.store_out(item.id, item.doc_type, item.payload, self.hub.clock(),
+                               item.filename.rsplit(".", 1)[-1])
+        return (item, "sent", receipt)
+
+    def _record(self, outcomes: list, report: DispatchReport) -> None:
+        if not outcomes:
+            return
+        now = self.hub.clock()
+        incidents, sent_pos, failed_pos, events, recovered = [], [], [], [], set()
+        with self.hub.uow() as uow:
+            for item, what, detail in outcomes:
+                if what == "sent":
+                    if uow.outbox.mark_sent(item.id, detail, now):
+                        report.sent += 1
+                        report.already_present += bool(detail.get("already_present"))
+                        recovered.add(item.partner_id)
+                        if item.purchase_order_id:
+                            sent_pos.append(item.purchase_order_id)
+                        if detail.get("already_present"):
+                            events.append(_event(now, item, "interchange.resend_recognised",
+                                                 f"{item.filename} was already at the partner: an "
+                                                 "earlier attempt had delivered it; not sent twice"))
+                elif what in ("release", "defer"):
+                    report.deferred += 1
+                    uow.outbox.mark_retry(item.id, "circuit open: partner failing" if what == "defer"
+                                          else "", now + (timedelta(seconds=30) if what == "defer"
+                                                          else timedelta(0)))
+                elif detail.transient and item.attempts < self.max_attempts:
+                    report.retrying += 1
+                    delay = backoff_seconds(item.attempts, self.retry_base_seconds, rand=self.rand)
+                    uow.outbox.mark_retry(item.id, str(detail), now + timedelta(seconds=delay))
+                    incidents.append(_delivery_incident(item, detail, retrying=True))
+                else:
+                    report.failed += 1
+                    uow.outbox.mark_failed(item.id, str(detail), now)
+                    incidents.append(_delivery_incident(item, detail, retrying=False))
+                    if item.purchase_order_id:
+                        failed_pos.append(item.purchase_order_id)
+            uow.repo.advance_purchase_orders(sent_pos, PoState.SENT, now, "sent_at")
+            uow.repo.advance_purchase_orders(failed_pos, PoState.FAILED, now)
+            uow.repo.resolve_incidents([f"delivery:{p}" for p in recovered if p], now,
+                                       "delivered again: the partner is reachable")
+            uow.repo.file_incidents(incidents, now)
+            uow.repo.add_events(events)
+            uow.commit()
+
+
+def _delivery_incident(item, exc: DeliveryError, retrying: bool) -> IncidentDraft:
+    what = f"{item.doc_type} {item.control_number or item.filename}"
+    if retrying:
+        message = (f"cannot deliver to {item.partner_id or item.channel} (attempt {item.attempts}): "
+                   f"{exc}; retrying automatically with backoff")
+        key = f"delivery:{item.partner_id or item.channel}"  # one open Incident per partner
+    else:
+        message = (f"gave up delivering {what} to {item.partner_id or item.channel} after "
+                   f"{item.attempts} attempt(s): {exc}; fix the cause, then retry it from the console")
+        key = f"delivery-failed:{item.id}"
+    return IncidentDraft(code=exc.incident_code, message=message, partner_id=item.partner_id or "",
+                         channel=item.channel or "", interchange_id=item.id,
+                         purchase_order_id=item.purchase_order_id,
+                         detail={"filename": item.filename, "attempts": item.attempts,
+                                 "transient": exc.transient}, dedupe_key=key)
+
+
+def _event(now: datetime, item, kind: str, message: str) -> dict:
+    return {"at": now, "order_id": None, "purchase_order_id": item.purchase_order_id,
+            "interchange_id": item.id, "kind": kind, "message": message, "actor": "hub"}

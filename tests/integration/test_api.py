@@ -1,0 +1,124 @@
+"""The order API: bearer tokens per channel, idempotent POST, 409/422/413, GET by channel id."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import json
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.integration.test_intake import order
+from web import create_app
+
+TOKEN = "webshop-token-0123456789"
+OTHER = "phone-channel-token-9876543210"
+
+
+@pytest.fixture
+def app(hub):
+    # Give the demo's phone channel a token too, to check one channel can't act for another.
+    hub.settings.channels["phone"] = dataclasses.replace(hub.settings.channels["phone"],
+                                                         token_env="PHONE_TOKEN")
+    return create_app(hub=hub, environ={"EDIHUB_TOKEN_WEBSHOP": TOKEN, "PHONE_TOKEN": OTHER,
+                                        "EDIHUB_SECRET_KEY": "x" * 32})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def auth(token: str = TOKEN) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_post_creates_then_repeats_idempotently(client):
+    first = client.post("/api/v1/orders", json=order(), headers=auth())
+    assert first.status_code == 201
+    assert first.headers["Location"].endswith("/api/v1/orders/webshop/WS-1")
+    body = first.get_json()
+    assert body["state"] == "processing"
+    assert sorted(p["supplier"] for p in body["purchase_orders"]) == ["acme", "initech"]
+    again = client.post("/api/v1/orders", json=order(), headers=auth())
+    assert again.status_code == 200
+    assert again.get_json()["purchase_orders"] == body["purchase_orders"]
+
+
+def test_channel_may_be_left_out_the_token_names_it(client):
+    o = order()
+    del o["channel"]
+    assert client.post("/api/v1/orders", json=o, headers=auth()).status_code == 201
+
+
+def test_get_returns_state_lines_and_their_purchase_orders(client):
+    client.post("/api/v1/orders", json=order(), headers=auth())
+    resp = client.get("/api/v1/orders/webshop/WS-1", headers=auth())
+    assert resp.status_code == 200
+    lines = resp.get_json()["lines"]
+    assert [(ln["sku"], [p["supplier"] for p in ln["purchase_orders"]]) for ln in lines] == [
+        ("CHAIR-ERGO-BLK", ["acme"]), ("LAMP-LED-WHT", ["initech"])]
+    assert "incidents" not in resp.get_json()  # internal matters stay internal
+
+
+def test_conflicting_duplicate_is_409_with_the_difference(client):
+    client.post("/api/v1/orders", json=order(), headers=auth())
+    changed = order()
+    changed["ship_to"]["city"] = "Dallas"
+    resp = client.post("/api/v1/orders", json=changed, headers=auth())
+    assert resp.status_code == 409
+    assert "ship_to.city" in resp.get_json()["message"]
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    (b"{not json", 400, "not JSON"),
+    (b"[1, 2]", 400, "one JSON object"),
+    (json.dumps(order(currency="US")).encode(), 422, "currency: must be an ISO 4217 code"),
+    (json.dumps({**order(), "lines": []}).encode(), 422, "lines: must be a non-empty list"),
+])
+def test_bad_bodies_get_clear_errors(client, body, status, needle):
+    resp = client.post("/api/v1/orders", data=body, headers={**auth(), "Content-Type": "application/json"})
+    assert resp.status_code == status
+    assert needle in json.dumps(resp.get_json())
+
+
+def test_tokens_are_required_and_bound_to_their_channel(client):
+    assert client.post("/api/v1/orders", json=order()).status_code == 401
+    assert client.post("/api/v1/orders", json=order(), headers=auth("wrong-token-000000000")).status_code == 401
+    assert client.post("/api/v1/orders", json=order(), headers=auth(OTHER)).status_code == 403
+    client.post("/api/v1/orders", json=order(), headers=auth())
+    assert client.get("/api/v1/orders/webshop/WS-1", headers=auth(OTHER)).status_code == 403
+    assert client.get("/api/v1/orders/webshop/WS-404", headers=auth()).status_code == 404
+
+
+def test_body_over_the_limit_is_413(app):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    resp = app.test_client().post("/api/v1/orders", data=b"x" * 4096, headers=auth())
+    assert resp.status_code == 413
+    assert resp.get_json()["error"] == "request_entity_too_large"
+
+
+def test_over_real_http(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+        conn.request("POST", "/api/v1/orders", body=json.dumps(order()),
+                     headers={**auth(), "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 201
+        assert json.loads(resp.read())["channel_order_id"] == "WS-1"
+    finally:
+        server.shutdown()
+
+
+def test_health_needs_no_token_and_checks_the_store(client, hub, monkeypatch):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    # The store's file disappears from under a running hub: health says so.
+    from sqlalchemy import create_engine
+    monkeypatch.setattr(hub, "engine", create_engine("sqlite:////proc/no-such-dir/edihub.db"))
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.get_json() == {"status": "store unavailable"}

@@ -1,0 +1,150 @@
+"""The edihub command: init, partners check, orders import/show, run --once, demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from hub.adapters import tables as t
+from hub.bootstrap import bootstrap
+from hub.cli import main
+
+HEADER = ("channel,channel_order_id,placed_at,currency,customer_id,customer_name,customer_email,"
+          "customer_phone,customer_prepaid,ship_name,ship_address1,ship_address2,ship_city,ship_state,"
+          "ship_postal_code,ship_country,line_id,sku,quantity,unit_price,description\n")
+
+
+def row(coid: str, sku: str = "LAMP-LED-WHT", qty: str = "1", name: str = "Ann Lee", line: str = "1") -> str:
+    return (f"marketplace,{coid},2026-11-25T09:00:00Z,USD,C-{coid},{name},a@example.com,555,yes,"
+            f"{name},1 Main St,,Austin,TX,78701,US,{line},{sku},{qty},39.90,Lamp\n")
+
+
+def edihub(home: Path, *args: str):
+    return CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+
+
+def test_init_creates_an_instance_and_refuses_to_overwrite(tmp_path):
+    home = tmp_path / "inst"
+    first = CliRunner().invoke(main, ["init", str(home), "--demo"])
+    assert first.exit_code == 0, first.output
+    assert (home / "edihub.toml").is_file() and (home / "partners/acme.toml").is_file()
+    assert (home / "mappings/x12/850-4010.toml").is_file() and (home / "var/edihub.db").is_file()
+    again = CliRunner().invoke(main, ["init", str(home)])
+    assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_partners_check_passes_on_the_demo_and_names_a_broken_file(demo_home):
+    ok = edihub(demo_home, "partners", "check")
+    assert ok.exit_code == 0 and "all partner files are valid" in ok.output
+    acme = demo_home / "partners/acme.toml"
+    acme.write_text(acme.read_text().replace('receiver_qualifier = "ZZ"', 'receiver_qualifer = "ZZ"'))
+    bad = edihub(demo_home, "partners", "check")
+    assert bad.exit_code == 2
+    assert "acme.toml: x12.receiver_qualifer: unknown key (did you mean 'receiver_qualifier'?)" in bad.stderr
+
+
+def test_import_csv_with_bom_and_latin1_then_again(demo_home, tmp_path):
+    f = tmp_path / "export.csv"
+    f.write_bytes(b"\xef\xbb\xbf" + HEADER.encode() + row("M1").encode()
+                  + row("M2", name="Jos\xe9 Pe\xf1a").encode("latin-1")
+                  + row("M3", qty="-2").encode())
+    first = edihub(demo_home, "orders", "import", str(f))
+    assert first.exit_code == 1  # one row refused
+    assert "2 created, 0 already there, 0 conflicting, 1 refused" in first.output
+    assert "line 3 and maybe others are not UTF-8; read as Latin-1" in first.output
+    assert ("export.csv row 4 (marketplace/M3): invalid: lines[0].quantity: must be greater "
+            "than 0, got -2") in first.output
+    second = edihub(demo_home, "orders", "import", str(f))
+    assert "0 created, 2 already there, 0 conflicting, 1 refused" in second.output
+    hub = bootstrap(demo_home)
+    with hub.uow(readonly=True) as uow:
+        names = set(uow.conn.scalars(select(t.orders.c.customer_name)))
+        incidents = uow.conn.execute(select(t.incidents.c.code, t.incidents.c.occurrences)).all()
+    hub.close()
+    assert names == {"Ann Lee", "José Peña"}
+    assert incidents == [("intake.invalid_order", 2)]  # the same bad row, counted, not re-filed
+
+
+def test_import_csv_missing_columns_is_refused_whole(demo_home, tmp_path):
+    f = tmp_path / "export.csv"
+    f.write_text("channel_order_id,sku,unit_price\nM1,LAMP-LED-WHT,1.00\n")
+    result = edihub(demo_home, "orders", "import", str(f), "--channel", "marketplace")
+    assert result.exit_code == 1
+    assert "missing column(s) quantity" in result.stderr
+
+
+def test_import_json_lines_with_a_broken_line_keeps_the_rest(demo_home, tmp_path):
+    good = json.loads((demo_home / "samples/orders.jsonl").read_text().splitlines()[0])
+    f = tmp_path / "orders.jsonl"
+    f.write_text(json.dumps(good) + "\n{broken\n" + json.dumps({**good, "channel_order_id": "X2"}) + "\n")
+    result = edihub(demo_home, "orders", "import", str(f))
+    assert "2 created" in result.output
+    assert "orders.jsonl line 2" in result.output and "not valid JSON" in result.output
+
+
+def test_a_200_mb_file_that_is_not_orders_is_refused_quickly(demo_home, tmp_path):
+    f = tmp_path / "huge.csv"
+    with open(f, "wb") as fh:
+        for _ in range(200):
+            fh.write(b"x" * (1 << 20))
+    result = edihub(demo_home, "orders", "import", str(f), "--channel", "marketplace")
+    assert result.exit_code == 1
+    assert "line 1 is longer than 1024 KB" in result.stderr
+
+
+def test_unknown_channel_option_is_a_configuration_error(demo_home, tmp_path):
+    f = tmp_path / "o.csv"
+    f.write_text(HEADER)
+    result = edihub(demo_home, "orders", "import", str(f), "--channel", "fax")
+    assert result.exit_code == 2 and "'fax' is not configured" in result.stderr
+
+
+def test_show_finds_an_order_by_any_reference(demo_home):
+    edihub(demo_home, "orders", "import", str(demo_home / "samples/orders.jsonl"))
+    by_key = json.loads(edihub(demo_home, "orders", "show", "webshop/WS-10002", "--json").output)
+    po = by_key["purchase_orders"][0]["po_number"]
+    by_po = json.loads(edihub(demo_home, "orders", "show", po, "--json").output)
+    by_coid = json.loads(edihub(demo_home, "orders", "show", "WS-10002", "--json").output)
+    assert by_key["id"] == by_po["id"] == by_coid["id"]
+    assert [ln["sku"] for ln in by_key["lines"]] == ["CHAIR-ERGO-BLK", "FOOTREST-ADJ"]
+    text = edihub(demo_home, "orders", "show", "webshop/WS-10002").output
+    assert "timeline:" in text and "order.received" in text
+    missing = edihub(demo_home, "orders", "show", "nope")
+    assert missing.exit_code == 1 and "no order matches 'nope'" in missing.stderr
+
+
+def test_run_once_sends_what_is_queued_and_picks_up_drop_folders(demo_home):
+    drop = demo_home / "var/drop/marketplace"
+    (drop / "export.csv").write_text(HEADER + row("D1"))
+    edihub(demo_home, "orders", "import", str(demo_home / "samples/orders.jsonl"))
+    # The drop folder is checked for files older than the settle time; age this one.
+    import os
+    os.utime(drop / "export.csv", (0, 0))
+    result = edihub(demo_home, "run", "--once")
+    assert result.exit_code == 0
+    assert "export.csv: 1 created" in result.output
+    # orders.jsonl makes 4 purchase orders (3 acme, 1 initech; one order held, one unroutable),
+    # the dropped file 1 (initech).
+    assert "dispatch: 5 sent" in result.output
+    assert (drop / "done/export.csv").is_file()
+    assert "1 created" in (drop / "done/export.csv.report.txt").read_text()
+
+
+def test_demo_runs_and_can_run_again(tmp_path):
+    home = tmp_path / "demo"
+    first = CliRunner().invoke(main, ["demo", str(home)], catch_exceptions=False)
+    assert first.exit_code == 0
+    assert "orders.jsonl: 5 created" in first.output
+    assert "marketplace-export.csv: 2 created, 0 already there, 0 conflicting, 1 refused" in first.output
+    assert "dispatch: 6 purchase orders sent" in first.output
+    second = CliRunner().invoke(main, ["demo", str(home)], catch_exceptions=False)
+    assert "orders.jsonl: 0 created, 5 already there" in second.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["orders", "--help"], ["partners", "--help"]])
+def test_help_is_available(args):
+    assert CliRunner().invoke(main, args).exit_code == 0

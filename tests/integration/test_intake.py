@@ -1,0 +1,186 @@
+"""Orders in through intake, on SQLite and on a real PostgreSQL: stored, reviewed, routed, queued."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from hub.adapters import tables as t
+from hub.services.intake import CONFLICT, CREATED, INVALID, UNCHANGED, Submission, accept
+from tests.support.pyx12_check import assert_reads_cleanly
+
+ORDER = {
+    "channel": "webshop", "channel_order_id": "WS-1", "placed_at": "2026-11-25T09:00:00Z",
+    "currency": "USD",
+    "customer": {"id": "C1", "name": "Ann Lee", "email": "ann@example.com", "phone": "555 0100",
+                 "prepaid": True},
+    "ship_to": {"name": "Ann Lee", "address1": "1 Main St", "address2": "", "city": "Austin",
+                "state": "TX", "postal_code": "78701", "country": "US"},
+    "lines": [{"line_id": "1", "sku": "CHAIR-ERGO-BLK", "quantity": 2, "unit_price": "219.00"},
+              {"line_id": "2", "sku": "LAMP-LED-WHT", "quantity": 1, "unit_price": "39.90"}],
+}
+
+
+def order(**changes) -> dict:
+    """A copy of ORDER with top-level keys replaced."""
+    o = copy.deepcopy(ORDER)
+    o.update(changes)
+    return o
+
+
+def count(hub, table) -> int:
+    with hub.uow(readonly=True) as uow:
+        return uow.conn.scalar(select(func.count()).select_from(table))
+
+
+def outbox(hub) -> list[dict]:
+    i = t.interchanges
+    with hub.uow(readonly=True) as uow:
+        return [dict(r) for r in uow.conn.execute(select(i).order_by(i.c.id)).mappings()]
+
+
+def test_an_order_splits_into_one_purchase_order_per_supplier(store_hub):
+    [result] = accept(store_hub.context, [Submission("test", order())])
+    assert (result.status, result.state) == (CREATED, "processing")
+    with store_hub.uow(readonly=True) as uow:
+        pos = uow.repo.purchase_orders_of(result.order_id)
+    # The catalog ranks acme first for the chair and only initech sells the lamp.
+    assert sorted((p.partner_id, [ln.sku for ln in p.lines]) for p in pos) == [
+        ("acme", ["CHAIR-ERGO-BLK"]), ("initech", ["LAMP-LED-WHT"])]
+    assert all(p.state == "queued" for p in pos)
+    docs = outbox(store_hub)
+    assert sorted((d["partner_id"], d["doc_type"], d["state"]) for d in docs) == [
+        ("acme", "850", "queued"), ("initech", "xml-po", "queued")]
+    x12 = next(d for d in docs if d["doc_type"] == "850")
+    assert_reads_cleanly(x12["payload"])
+    assert b"BEG*00*DS*" + pos[0].po_number.encode() in x12["payload"] or \
+        b"BEG*00*DS*" + pos[1].po_number.encode() in x12["payload"]
+
+
+def test_the_same_order_twice_changes_nothing(store_hub):
+    first = accept(store_hub.context, [Submission("a", order())])[0]
+    rows = (count(store_hub, t.orders), count(store_hub, t.purchase_orders), count(store_hub, t.interchanges))
+    again = accept(store_hub.context, [Submission("b", order())])[0]
+    assert again.status == UNCHANGED and again.order_id == first.order_id
+    assert (count(store_hub, t.orders), count(store_hub, t.purchase_orders),
+            count(store_hub, t.interchanges)) == rows
+
+
+def test_different_content_under_the_same_id_is_a_conflict_naming_the_difference(store_hub):
+    accept(store_hub.context, [Submission("a", order())])
+    changed = order()
+    changed["lines"][0]["quantity"] = 3
+    for _ in range(2):  # a retrying client files one incident, not two
+        [result] = accept(store_hub.context, [Submission("b", changed)])
+        assert result.status == CONFLICT
+        assert "lines[0].quantity" in result.problems[0]
+    with store_hub.uow(readonly=True) as uow:
+        rows = uow.conn.execute(select(t.incidents.c.code, t.incidents.c.occurrences)).all()
+    assert rows == [("intake.conflicting_duplicate", 2)]
+    assert count(store_hub, t.orders) == 1
+
+
+def test_a_batch_keeps_good_orders_and_files_bad_ones(store_hub):
+    bad = order(channel_order_id="WS-2")
+    bad["lines"][0]["quantity"] = 0
+    results = accept(store_hub.context, [Submission("row 1", order()), Submission("row 2", bad),
+                                         Submission("row 3", error="not valid JSON", raw="{oops")])
+    assert [r.status for r in results] == [CREATED, INVALID, INVALID]
+    assert results[1].problems == ["lines[0].quantity: must be greater than 0, got 0"]
+    with store_hub.uow(readonly=True) as uow:
+        details = [json.loads(d) for d in uow.conn.scalars(
+            select(t.incidents.c.detail).where(t.incidents.c.code == "intake.invalid_order")
+            .order_by(t.incidents.c.id))]
+    assert [d["source"] for d in details] == ["row 2", "row 3"]
+    assert details[1]["raw"] == "{oops"  # what the channel sent is kept
+
+
+def test_unknown_channel_is_refused(store_hub):
+    [result] = accept(store_hub.context, [Submission("x", order(channel="fax"))])
+    assert result.status == INVALID
+    assert "'fax' is not a channel of this hub" in result.problems[0]
+
+
+def test_new_customer_over_the_limit_without_prepayment_is_held(store_hub):
+    risky = order(customer={**ORDER["customer"], "id": "NEW-9", "prepaid": False})
+    risky["lines"][0]["quantity"] = 5  # 5 x 219.00 = 1095.00 > 500.00
+    [result] = accept(store_hub.context, [Submission("x", risky)])
+    assert result.state == "on_hold"
+    assert count(store_hub, t.purchase_orders) == 0
+    with store_hub.uow(readonly=True) as uow:
+        code = uow.conn.scalar(select(t.incidents.c.code))
+    assert code == "review.hold_new_customer"
+
+
+def test_known_customer_is_not_held_for_the_same_order(store_hub):
+    accept(store_hub.context, [Submission("x", order(channel_order_id="WS-0"))])  # prepaid, known now
+    later = order(channel_order_id="WS-5", customer={**ORDER["customer"], "prepaid": False})
+    later["lines"][0]["quantity"] = 5
+    assert accept(store_hub.context, [Submission("x", later)])[0].state == "processing"
+
+
+def test_unknown_sku_needs_attention_and_says_which_line(store_hub):
+    o = order()
+    o["lines"][1]["sku"] = "NO-SUCH"
+    [result] = accept(store_hub.context, [Submission("x", o)])
+    assert result.state == "needs_attention"
+    with store_hub.uow(readonly=True) as uow:
+        message = uow.conn.scalar(select(t.incidents.c.message))
+    assert "line 2: SKU 'NO-SUCH' is not in the supplier catalog" in message
+
+
+def test_document_that_cannot_be_built_uses_no_control_number(store_hub):
+    # PER04 (e-mail) is at most 80 characters in 004010; an e-mail is never cut, so the 850
+    # is refused and the next 850 for acme still gets ISA13 000000001.
+    long_email = "a" * 75 + "@example.com"
+    o = order(channel_order_id="WS-LONG", customer={**ORDER["customer"], "email": long_email})
+    o["lines"] = [o["lines"][0]]
+    [refused] = accept(store_hub.context, [Submission("x", o)])
+    assert refused.state == "needs_attention"
+    [ok] = accept(store_hub.context, [Submission("y", order(channel_order_id="WS-OK"))])
+    assert ok.state == "processing"
+    acme = [d for d in outbox(store_hub) if d["partner_id"] == "acme"]
+    assert [d["control_number"] for d in acme] == ["000000001"]
+    with store_hub.uow(readonly=True) as uow:
+        msg = uow.conn.scalar(select(t.incidents.c.message).where(t.incidents.c.code == "document.invalid"))
+    assert "PER 04" in msg and "customer.email" in msg
+
+
+def test_control_and_po_numbers_increase_per_partner_without_gaps(store_hub):
+    batch = [Submission(str(n), order(channel_order_id=f"WS-{n}")) for n in range(30)]
+    accept(store_hub.context, batch[:10])
+    accept(store_hub.context, batch[10:])
+    for partner in ("acme", "initech"):
+        numbers = [int(d["control_number"]) for d in outbox(store_hub) if d["partner_id"] == partner]
+        assert numbers == list(range(1, 31))
+    with store_hub.uow(readonly=True) as uow:
+        po_numbers = list(uow.conn.scalars(select(t.purchase_orders.c.po_number)))
+    assert len(set(po_numbers)) == 60
+
+
+def test_the_same_order_twice_in_one_batch(store_hub):
+    changed = order()
+    changed["lines"][1]["quantity"] = 9
+    results = accept(store_hub.context, [Submission("1", order()), Submission("2", order()),
+                                         Submission("3", changed)])
+    assert [r.status for r in results] == [CREATED, UNCHANGED, CONFLICT]
+    assert "lines[1].quantity" in results[2].problems[0]
+    assert count(store_hub, t.orders) == 1
+
+
+def test_an_operator_releases_a_held_order(store_hub):
+    from hub.services.operations import NotReleasableError, release_order
+    risky = order(customer={**ORDER["customer"], "id": "NEW-9", "prepaid": False})
+    risky["lines"][0]["quantity"] = 5
+    [held] = accept(store_hub.context, [Submission("x", risky)])
+    outcome = release_order(store_hub.context, held.order_id, "ops@example.com", "paid by phone")
+    assert [p.partner_id for p in outcome.purchase_orders] == ["acme", "initech"]
+    with store_hub.uow(readonly=True) as uow:
+        assert uow.repo.get_order(held.order_id).state == "processing"
+        incidents = uow.conn.execute(select(t.incidents.c.state, t.incidents.c.resolved_by)).all()
+    assert incidents == [("resolved", "ops@example.com")]
+    with pytest.raises(NotReleasableError, match="is processing"):
+        release_order(store_hub.context, held.order_id, "ops@example.com")

@@ -1,0 +1,546 @@
+"""Partner files and the supplier catalog: what loads, and errors that name the file, the key
+or line and column, and what is wrong. Every partner file shipped with the hub must load."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import partners as shipped_partners
+from hub.adapters.partner_files import load_catalog, load_partner, load_partners
+from hub.domain.partner import CatalogEntry, Partner, Sla, TransportConfig, X12Profile, XmlProfile
+from hub.errors import CatalogError, ConfigError, PartnerConfigError
+
+SHIPPED_DIR = Path(shipped_partners.__file__).parent
+SHIPPED = sorted(SHIPPED_DIR.glob("*.toml")) + sorted((SHIPPED_DIR / "examples").glob("*.toml"))
+
+X12_PARTNER = """\
+name = "Globex Corp."
+
+[x12]
+version = "004010"
+sender_id = "DEMORETAIL"
+receiver_id = "GLOBEX"
+
+[transport]
+type = "folder"
+path = "var/suppliers/globex/in"
+"""
+
+XML_PARTNER = """\
+name = "Initech"
+po_format = "xml"
+
+[xml]
+mapping = "xml/initech.xsl"
+
+[transport]
+type = "sftp"
+host = "sftp.initech.example"
+password_env = "INITECH_SFTP_PASSWORD"
+"""
+
+
+def write(tmp_path: Path, text: str, pid: str = "globex") -> Path:
+    path = tmp_path / f"{pid}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def partner_error(tmp_path: Path, text: str, pid: str = "globex") -> PartnerConfigError:
+    path = write(tmp_path, text, pid)
+    with pytest.raises(PartnerConfigError) as info:
+        load_partner(path)
+    assert info.value.path == str(path)
+    return info.value
+
+
+def with_x12(**values: str) -> str:
+    """The X12 partner with extra lines in its [x12] table (values written as TOML)."""
+    extra = "".join(f"{k} = {v}\n" for k, v in values.items())
+    return X12_PARTNER.replace('receiver_id = "GLOBEX"\n', f'receiver_id = "GLOBEX"\n{extra}')
+
+
+# -- shipped files ---------------------------------------------------------------------------
+
+def test_the_hub_ships_partner_files():
+    assert {p.stem for p in SHIPPED} >= {"acme", "initech"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_partner_file_loads(path):
+    partner = load_partner(path)
+    assert partner.id == path.stem
+    assert partner.name.strip()
+    assert partner.source == str(path)
+    assert (partner.x12 if partner.po_format == "x12" else partner.xml) is not None
+
+
+def test_shipped_catalog_loads_with_the_shipped_partners():
+    catalog = load_catalog(SHIPPED_DIR / "catalog.csv", load_partners(SHIPPED_DIR))
+    assert len(catalog.entries) == 11
+    assert catalog.entry("DESK-OAK-120", "acme") == CatalogEntry(
+        "DESK-OAK-120", "acme", "AC-77120", Decimal("212.00"), 5, 10, 1, 20, True, "EA")
+    assert not catalog.knows("PLANT-POT-L")       # its only row is inactive
+    assert [e.supplier for e in catalog.offers("FOOTREST-ADJ")] == ["acme", "initech"]
+
+
+def test_acme_partner_values():
+    acme = load_partner(SHIPPED_DIR / "acme.toml")
+    assert acme.x12 == X12Profile("004010", "ZZ", "DEMORETAIL", "ZZ", "ACMESUPPLY", "DEMORETAIL",
+                                  "ACMESUPPLY", "*", ">", "~", "^", "\n", False, "ascii",
+                                  "x12/850-4010.toml")
+    assert (acme.test_mode, acme.send_997, acme.expect_997, acme.poll) == (True, True, True,
+                                                                          "interval:1m")
+    assert acme.sla == Sla(2.0, 24.0, 72.0)
+    assert acme.max_units_per_day == 500
+    assert acme.fields == {"vendor_number": "V-10442"}
+
+
+# -- a partner file --------------------------------------------------------------------------
+
+def test_minimal_x12_partner_gets_the_defaults(tmp_path):
+    p = load_partner(write(tmp_path, X12_PARTNER))
+    assert p == Partner(
+        id="globex", name="Globex Corp.", source=str(tmp_path / "globex.toml"),
+        x12=X12Profile(version="004010", sender_qualifier="ZZ", sender_id="DEMORETAIL",
+                       receiver_qualifier="ZZ", receiver_id="GLOBEX", gs_sender_id="DEMORETAIL",
+                       gs_receiver_id="GLOBEX"),
+        transport=TransportConfig("folder", {"type": "folder",
+                                             "path": "var/suppliers/globex/in"}))
+    assert (p.active, p.test_mode, p.po_format, p.outbound, p.inbound, p.poll) == (
+        True, False, "x12", ("850",), ("997", "855", "856"), "interval:5m")
+    assert (p.send_997, p.expect_997, p.sla, p.max_units_per_day) == (False, True, Sla(), None)
+
+
+def test_xml_partner(tmp_path):
+    text = XML_PARTNER + ('\n[xml.params]\naccount-number = "ER-1"\n'
+                          '\n[xml.secret_params]\nshared_secret = "INITECH_CXML_SECRET"\n')
+    p = load_partner(write(tmp_path, text, "initech"))
+    assert p.xml == XmlProfile("xml/initech.xsl", {"account-number": "ER-1"},
+                               {"shared_secret": "INITECH_CXML_SECRET"}, "xml")
+    assert p.x12 is None
+    assert p.expect_997 is False          # no 997 for XML unless asked
+    assert p.transport.settings["password_env"] == "INITECH_SFTP_PASSWORD"
+
+
+def test_all_tables(tmp_path):
+    text = X12_PARTNER.replace('name = "Globex Corp."', 'id = "globex"\nname = "Globex Corp."\n'
+                               "active = false\ntest_mode = true") + """
+[documents]
+outbound = ["850"]
+inbound = ["999", "855"]
+
+[schedule]
+poll = "cron:*/10 6-20 * * mon-fri"
+
+[acks]
+send_997 = true
+expect_997 = false
+
+[sla]
+ack_hours = 1.5
+asn_hours = 48
+
+[capacity]
+max_units_per_day = 250
+
+[fields]
+vendor_number = "V-1"
+"""
+    p = load_partner(write(tmp_path, text))
+    assert (p.active, p.test_mode, p.inbound, p.poll) == (False, True, ("999", "855"),
+                                                          "cron:*/10 6-20 * * mon-fri")
+    assert (p.send_997, p.expect_997, p.sla, p.max_units_per_day, p.fields) == (
+        True, False, Sla(1.5, None, 48.0), 250, {"vendor_number": "V-1"})
+
+
+def test_x12_values(tmp_path):
+    text = with_x12(version='"005010"', sender_qualifier='"01"', receiver_qualifier='"12"',
+                    gs_sender_id='"DR"', gs_receiver_id='"GLOBEXGS"', element_separator='"|"',
+                    subelement_separator='":"', segment_terminator='"\\n"',
+                    repetition_separator='"!"', segment_suffix='""', ack_requested="true",
+                    charset='"utf-8"', mapping='"x12/850-5010.toml"')
+    text = text.replace('version = "004010"\n', "")
+    x = load_partner(write(tmp_path, text)).x12
+    assert x == X12Profile("005010", "01", "DEMORETAIL", "12", "GLOBEX", "DR", "GLOBEXGS", "|",
+                           ":", "\n", "!", "", True, "utf-8", "x12/850-5010.toml")
+
+
+@pytest.mark.parametrize(("written", "suffix"), [('"lf"', "\n"), ('"CRLF"', "\r\n"),
+                                                 ('"\\r\\n"', "\r\n"), ('""', "")])
+def test_segment_suffix_spellings(tmp_path, written, suffix):
+    assert load_partner(write(tmp_path, with_x12(segment_suffix=written))).x12.segment_suffix == \
+        suffix
+
+
+def test_load_partners_keys_by_id(tmp_path):
+    write(tmp_path, X12_PARTNER)
+    write(tmp_path, XML_PARTNER, "initech")
+    (tmp_path / "notes.txt").write_text("not a partner")
+    assert sorted(load_partners(tmp_path)) == ["globex", "initech"]
+
+
+# -- identity --------------------------------------------------------------------------------
+
+def test_id_must_match_the_file_name(tmp_path):
+    err = partner_error(tmp_path, 'id = "acme"\n' + X12_PARTNER)
+    assert str(err) == (f"{tmp_path / 'globex.toml'}: id: is 'acme' but the file is named "
+                        "globex.toml: rename one so they match")
+    assert err.incident_code == "partner.config_invalid"
+
+
+@pytest.mark.parametrize("pid", ["Globex", "globex corp", "-globex", "g" * 41])
+def test_id_characters(tmp_path, pid):
+    err = partner_error(tmp_path, f'id = "{pid}"\n' + X12_PARTNER, pid)
+    assert (err.where, err.problem) == ("id", f"{pid!r} is not a partner id: lower-case letters, "
+                                              "digits, '-' and '_', at most 40 (the file name is the "
+                                              "id when 'id' is left out)")
+
+
+@pytest.mark.parametrize("stem", ["Globex", "globex corp"])
+def test_a_file_name_that_is_no_valid_id_is_refused_too(tmp_path, stem):
+    # without an id key the id is the file name, and must obey the same rule
+    err = partner_error(tmp_path, X12_PARTNER, stem)
+    assert err.where == "id"
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), [
+    (X12_PARTNER.replace('name = "Globex Corp."\n', ""), "name", "required: must not be empty"),
+    (X12_PARTNER.replace('"Globex Corp."', '"  "'), "name", "must not be empty"),
+    ('active = "yes"\n' + X12_PARTNER, "active", "must be true or false, got 'yes'"),
+    ('po_format = "edifact"\n' + X12_PARTNER, "po_format", '"x12" or "xml"'),
+    ('po_format = "xml"\n' + X12_PARTNER, "xml", 'po_format is "xml" but there is no [xml] table'),
+    (XML_PARTNER.replace('po_format = "xml"', 'po_format = "x12"'), "x12",
+     'po_format is "x12" but there is no [x12] table'),
+    ('transprot = 1\n' + X12_PARTNER, "transprot",
+     "unknown key (did you mean 'transport'?); allowed: acks, active, capacity, documents, "
+     "fields, id, name, po_format, schedule, sla, test_mode, transport, x12, xml"),
+    (X12_PARTNER.split("[transport]")[0], "transport", "missing table"),
+    (X12_PARTNER.replace('type = "folder"', 'type = "ftp"'), "transport.type",
+     '"folder", "sftp" or "as2"'),
+    (X12_PARTNER.replace('type = "folder"\n', ""), "transport.type",
+     'required: "folder", "sftp" or "as2"'),
+    (X12_PARTNER + "[sla]\nack_hours = 0\n", "sla.ack_hours", "hours above 0"),
+    (X12_PARTNER + '[sla]\nack_hours = "2h"\n', "sla.ack_hours", "must be a number, got '2h'"),
+    (X12_PARTNER + "[capacity]\nmax_units_per_day = 0\n", "capacity.max_units_per_day",
+     "invalid value 0"),
+    (X12_PARTNER + "[acks]\nsend_999 = true\n", "acks.send_999",
+     "unknown key (did you mean 'send_997'?); allowed: expect_997, send_997"),
+    (X12_PARTNER + "[fields]\nVendor = \"V-1\"\n", "fields.Vendor",
+     "fields are lower_case names with string values"),
+    (X12_PARTNER + "[fields]\nvendor = 10442\n", "fields.vendor",
+     "fields are lower_case names with string values"),
+])
+def test_partner_table_errors(tmp_path, text, where, problem):
+    err = partner_error(tmp_path, text)
+    assert (err.where, err.problem) == (where, problem)
+
+
+# -- x12 identities, version, delimiters -----------------------------------------------------
+
+@pytest.mark.parametrize(("values", "where", "problem"), [
+    ({"sender_qualifier": '"Z"'}, "x12.sender_qualifier", "two letters or digits, e.g. ZZ, 01, 12"),
+    ({"receiver_qualifier": '"Z*"'}, "x12.receiver_qualifier",
+     "two letters or digits, e.g. ZZ, 01, 12"),
+    ({"receiver_qualifier": '"ZZZ"'}, "x12.receiver_qualifier",
+     "two letters or digits, e.g. ZZ, 01, 12"),
+    ({"gs_sender_id": '"D"'}, "x12.gs_sender_id", "2 to 15 characters"),
+    ({"gs_receiver_id": '"' + "G" * 16 + '"'}, "x12.gs_receiver_id", "2 to 15 characters"),
+    ({"charset": '"ebcdic"'}, "x12.charset", '"ascii" or "utf-8"'),
+    ({"segment_suffix": '"tab"'}, "x12.segment_suffix", '"", "\\n" or "\\r\\n"'),
+    ({"mapping": '""'}, "x12.mapping", "must not be empty"),
+    ({"sender_qualifer": '"ZZ"'}, "x12.sender_qualifer", None),
+])
+def test_x12_table_errors(tmp_path, values, where, problem):
+    err = partner_error(tmp_path, with_x12(**values))
+    assert err.where == where
+    if problem is None:
+        assert err.problem.startswith("unknown key (did you mean 'sender_qualifier'?)")
+    else:
+        assert err.problem == problem
+
+
+@pytest.mark.parametrize(("old", "new", "where", "problem"), [
+    ('sender_id = "DEMORETAIL"', 'sender_id = ""', "x12.sender_id", "1 to 15 characters"),
+    ('sender_id = "DEMORETAIL"', 'sender_id = "DEMORETAIL123456"', "x12.sender_id",
+     "1 to 15 characters"),
+    ('receiver_id = "GLOBEX"\n', "", "x12.receiver_id", "required: 1 to 15 characters"),
+    ('version = "004010"', 'version = "4010"', "x12.version", '"004010" or "005010"'),
+    ('version = "004010"', 'version = "003060"', "x12.version", '"004010" or "005010"'),
+    ('version = "004010"', "version = 4010", "x12.version", "must be a string, got 4010"),
+    ('version = "004010"\n', "", "x12.version", 'required: "004010" or "005010"'),
+])
+def test_x12_identity_and_version_errors(tmp_path, old, new, where, problem):
+    err = partner_error(tmp_path, X12_PARTNER.replace(old, new))
+    assert (err.where, err.problem) == (where, problem)
+
+
+@pytest.mark.parametrize("sender_id", ["DEMO*RETAIL", "DEMO~RETAIL", "MÜLLER"])
+def test_isa_ids_that_cannot_be_written_are_refused_at_load(tmp_path, sender_id):
+    # with "*" as element separator and "~" as terminator, or in an ASCII interchange, such an
+    # id breaks every ISA the partner would get: the partner file must not load
+    err = partner_error(tmp_path, X12_PARTNER.replace('"DEMORETAIL"', f'"{sender_id}"'))
+    assert err.where.startswith("x12.")
+
+
+@pytest.mark.parametrize(("values", "fragment"), [
+    ({"segment_terminator": '"*"'}, "the delimiters must all differ"),
+    ({"subelement_separator": '"*"'}, "the delimiters must all differ"),
+    ({"element_separator": '"A"'}, "element_separator 'A' must be an ASCII character that is "
+                                   "not a letter, digit or space"),
+    ({"element_separator": '"**"'}, "element_separator must be exactly one character, not '**'"),
+    ({"subelement_separator": '"."'}, "subelement_separator '.' appears in every decimal number"),
+    ({"element_separator": '"\\t"'}, "element_separator '\\t' is a control character"),
+    ({"version": '"005010"', "repetition_separator": '"*"'}, "the delimiters must all differ"),
+    ({"segment_terminator": '"\\n"'}, "with a line break as segment_terminator the "
+                                      "segment_suffix must be \"\""),
+])
+def test_delimiter_problems(tmp_path, values, fragment):
+    text = with_x12(**values)
+    if "version" in values:
+        text = text.replace('version = "004010"\n', "", 1)
+    err = partner_error(tmp_path, text)
+    assert err.where.startswith("x12.")
+    assert fragment in err.problem
+
+
+def test_004010_ignores_the_repetition_separator(tmp_path):
+    # 004010 writes "U" in ISA11, so a repetition separator equal to a delimiter does no harm
+    p = load_partner(write(tmp_path, with_x12(repetition_separator='"*"')))
+    assert p.x12.version == "004010"
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("extra", "where", "key"), [
+    ('password = "hunter2"\n', "transport.password", "password"),
+    ('sftp_passphrase = "x"\n', "transport.sftp_passphrase", "sftp_passphrase"),
+    ('private_key = "-----BEGIN..."\n', "transport.private_key", "private_key"),
+    ('API_TOKEN = "x"\n', "transport.API_TOKEN", "API_TOKEN"),
+    ('[transport.as2]\nclient_secret = "x"\n', "transport.as2.client_secret", "client_secret"),
+])
+def test_inline_secrets_are_refused(tmp_path, extra, where, key):
+    err = partner_error(tmp_path, X12_PARTNER + extra)
+    assert (err.where, err.problem) == (
+        where, f'secrets are never written in partner files: use {key}_env = '
+               '"NAME_OF_ENVIRONMENT_VARIABLE" (or a key file) instead')
+
+
+def test_inline_secret_at_the_top_or_in_fields_is_refused(tmp_path):
+    assert partner_error(tmp_path, 'password = "x"\n' + X12_PARTNER).where == "password"
+    assert partner_error(tmp_path, X12_PARTNER + '[fields]\nportal_token = "abc"\n').where == \
+        "fields.portal_token"
+
+
+def test_secret_references_are_fine(tmp_path):
+    text = X12_PARTNER + ('password_env = "GLOBEX_PASSWORD"\nprivate_key_file = "keys/globex"\n'
+                          'passphrase_env = "GLOBEX_KEY_PASSPHRASE"\n')
+    settings = load_partner(write(tmp_path, text)).transport.settings
+    assert (settings["password_env"], settings["private_key_file"]) == ("GLOBEX_PASSWORD",
+                                                                        "keys/globex")
+
+
+def test_only_the_xml_secret_params_table_is_exempt(tmp_path):
+    text = X12_PARTNER + '[transport.secret_params]\npassword = "hunter2"\n'
+    err = partner_error(tmp_path, text)
+    assert err.where.startswith("transport.secret_params")
+
+
+def test_secrets_in_an_array_of_tables_are_refused(tmp_path):
+    text = X12_PARTNER + '[[transport.hosts]]\nname = "a"\npassword = "hunter2"\n'
+    err = partner_error(tmp_path, text)
+    assert "password" in err.where
+
+
+# -- documents and schedule ------------------------------------------------------------------
+
+def test_unknown_document_types(tmp_path):
+    err = partner_error(tmp_path, X12_PARTNER + '[documents]\noutbound = ["850", "810"]\n')
+    assert (err.where, err.problem) == ("documents.outbound",
+                                        "unknown document type '810'; known: 850")
+    err = partner_error(tmp_path, X12_PARTNER + '[documents]\ninbound = ["997", "860"]\n')
+    assert (err.where, err.problem) == (
+        "documents.inbound",
+        "unknown document type '860'; known: 997, 999, 855, 856, xml-confirmation, "
+        "xml-shipnotice")
+    err = partner_error(tmp_path, X12_PARTNER + '[documents]\ninbound = "997"\n')
+    assert err.problem == "must be a list, got '997'"
+
+
+@pytest.mark.parametrize("poll", ["interval:30s", "interval:5m", "interval:1.5h",
+                                  "cron:0 * * * *", "cron:*/15 8-18 * * 1-5"])
+def test_valid_schedules(tmp_path, poll):
+    p = load_partner(write(tmp_path, X12_PARTNER + f'[schedule]\npoll = "{poll}"\n'))
+    assert p.poll == poll
+
+
+@pytest.mark.parametrize("poll", ["interval:0m", "interval:5", "interval:5d", "interval:m",
+                                  "interval:-5m", "every 5m", "cron:* * * *",
+                                  "cron:* * * * * *", "5m"])
+def test_invalid_schedules(tmp_path, poll):
+    err = partner_error(tmp_path, X12_PARTNER + f'[schedule]\npoll = "{poll}"\n')
+    assert (err.where, err.problem) == (
+        "schedule.poll", '"interval:<n>s|m|h" or "cron:<minute hour day month weekday>"')
+
+
+def test_cron_fields_are_checked(tmp_path):
+    err = partner_error(tmp_path, X12_PARTNER + '[schedule]\npoll = "cron:a b c d e"\n')
+    assert err.where == "schedule.poll"
+
+
+# -- xml -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("extra", "where", "problem"), [
+    ("\n[xml.params]\naccount = 20417\n", "xml.params.account", "must be a string"),
+    ("\n[xml.secret_params]\nsecret = 1\n", "xml.secret_params.secret", "must be a string"),
+])
+def test_xml_parameter_errors(tmp_path, extra, where, problem):
+    err = partner_error(tmp_path, XML_PARTNER + extra, "initech")
+    assert (err.where, err.problem) == (where, problem)
+
+
+@pytest.mark.parametrize(("old", "new", "where", "problem"), [
+    ('mapping = "xml/initech.xsl"\n', "", "xml.mapping", "required: must not be empty"),
+    ('mapping = "xml/initech.xsl"\n', 'mapping = "xml/initech.xsl"\nfile_extension = "x.ml"\n',
+     "xml.file_extension", "invalid value 'x.ml'"),
+    ('mapping = "xml/initech.xsl"\n', 'mapping = "xml/initech.xsl"\nxslt = "a.xsl"\n',
+     "xml.xslt", None),
+])
+def test_xml_table_errors(tmp_path, old, new, where, problem):
+    err = partner_error(tmp_path, XML_PARTNER.replace(old, new), "initech")
+    assert err.where == where
+    if problem is not None:
+        assert err.problem == problem
+
+
+# -- file level ------------------------------------------------------------------------------
+
+def test_toml_syntax_error_names_the_line(tmp_path):
+    text = X12_PARTNER.replace('receiver_id = "GLOBEX"', 'receiver_id = GLOBEX')
+    err = partner_error(tmp_path, text)
+    assert err.problem.startswith("not valid TOML: ")
+    assert "line 6" in err.problem
+    assert str(err).startswith(str(tmp_path / "globex.toml"))
+
+
+def test_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "globex.toml"
+    path.write_bytes(X12_PARTNER.replace("Globex Corp.", "Glöbex").encode("latin-1"))
+    with pytest.raises(PartnerConfigError) as info:
+        load_partner(path)
+    assert info.value.problem.startswith("not UTF-8 text: invalid ")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(PartnerConfigError) as info:
+        load_partner(tmp_path / "ghost.toml")
+    assert str(info.value) == f"{tmp_path / 'ghost.toml'}: file not found"
+    assert isinstance(info.value, ConfigError)
+
+
+# -- catalog ---------------------------------------------------------------------------------
+
+CATALOG_HEADER = ("sku,supplier,supplier_item,cost,lead_time_days,priority,min_qty,max_qty,"
+                  "active,uom")
+PARTNERS = {p: Partner(p, p.title(), f"partners/{p}.toml") for p in ("acme", "initech")}
+
+
+def catalog_file(tmp_path: Path, *rows: str, header: str = CATALOG_HEADER) -> Path:
+    path = tmp_path / "catalog.csv"
+    path.write_text("\n".join((header,) + rows) + "\n", encoding="utf-8")
+    return path
+
+
+def catalog_error(tmp_path: Path, *rows: str, header: str = CATALOG_HEADER) -> CatalogError:
+    path = catalog_file(tmp_path, *rows, header=header)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path, PARTNERS)
+    assert info.value.path == str(path)
+    assert info.value.incident_code == "catalog.invalid"
+    return info.value
+
+
+def test_catalog_rows(tmp_path):
+    catalog = load_catalog(catalog_file(
+        tmp_path, "DESK,acme,AC-1,212.00,5,10,2,20,true,EA",
+        " LAMP , initech , IN-9 , 14.2 ,,,,,No,CA"), PARTNERS)
+    assert catalog.entries == [
+        CatalogEntry("DESK", "acme", "AC-1", Decimal("212.00"), 5, 10, 2, 20, True, "EA"),
+        CatalogEntry("LAMP", "initech", "IN-9", Decimal("14.2"), 0, 100, 1, None, False, "CA"),
+    ]
+
+
+def test_catalog_with_only_the_required_columns_and_a_bom(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_bytes(b"\xef\xbb\xbfsku,supplier,supplier_item,cost\nDESK,acme,AC-1,1\n")
+    (e,) = load_catalog(path, PARTNERS).entries
+    assert e == CatalogEntry("DESK", "acme", "AC-1", Decimal("1"))
+
+
+def test_missing_catalog(tmp_path):
+    with pytest.raises(CatalogError) as info:
+        load_catalog(tmp_path / "catalog.csv", PARTNERS)
+    assert str(info.value) == (f"{tmp_path / 'catalog.csv'}: file not found: the catalog lists "
+                               "which supplier sells each SKU")
+
+
+def test_catalog_missing_columns(tmp_path):
+    err = catalog_error(tmp_path, "DESK,acme", header="sku,supplier")
+    assert (err.where, err.problem) == (
+        "line 1", "missing column(s) supplier_item, cost; columns are sku, supplier, "
+                  "supplier_item, cost, lead_time_days, priority, min_qty, max_qty, active, uom")
+
+
+def test_catalog_unknown_column(tmp_path):
+    err = catalog_error(tmp_path, "DESK,acme,AC-1,1,red",
+                        header="sku,supplier,supplier_item,cost,colour")
+    assert (err.where, err.problem) == ("line 1", "unknown column 'colour'")
+
+
+@pytest.mark.parametrize(("row", "where", "problem"), [
+    ("DESK,globex,GX-1,1,,,,,,", "line 3, column supplier",
+     "no partner file partners/globex.toml for supplier 'globex'"),
+    ("DESK,initech,IN-1,\"12,50\",,,,,,", "line 3, column cost",
+     "must be a price of 0 or more such as 12.50, got '12,50'"),
+    ("DESK,initech,IN-1,,,,,,,", "line 3, column cost", "must not be empty"),
+    ("DESK,initech,IN-1,1,,,,,maybe,", "line 3, column active",
+     "must be true or false, got 'maybe'"),
+    ("DESK,initech,IN-1,1,,,10,5,,", "line 3, column max_qty", "5 is below min_qty 10"),
+    ("DESK,initech,IN-1,1,,,,,,EACH", "line 3, column uom",
+     "a two-letter unit of measure code such as EA or CA"),
+    ("DESK,initech,IN-1,1,-1,,,,,", "line 3, column lead_time_days",
+     "must be a whole number, got '-1'"),
+    ("DESK,initech,IN-1,1,,high,,,,", "line 3, column priority",
+     "must be a whole number, got 'high'"),
+    ("DESK,initech,IN-1,1,,,1.5,,,", "line 3, column min_qty", "must be a whole number, got '1.5'"),
+    (",initech,IN-1,1,,,,,,", "line 3, column sku", "must not be empty"),
+    ("DESK,initech,,1,,,,,,", "line 3, column supplier_item", "must not be empty"),
+    ("DESK,acme,AC-2,1,,,,,,", "line 3", "acme already has a row for SKU DESK"),
+])
+def test_catalog_row_errors_name_line_and_column(tmp_path, row, where, problem):
+    err = catalog_error(tmp_path, "DESK,acme,AC-1,1,,,,,,", row)
+    assert (err.where, err.problem) == (where, problem)
+    assert str(err) == f"{tmp_path / 'catalog.csv'}: {where}: {problem}"
+
+
+@pytest.mark.parametrize("cost", ["NaN", "-5", "Infinity"])
+def test_catalog_cost_must_be_a_real_price(tmp_path, cost):
+    # routing sorts by cost: a NaN cost makes every comparison raise, a negative one wins always
+    err = catalog_error(tmp_path, f"DESK,acme,AC-1,{cost},,,,,,")
+    assert err.where == "line 2, column cost"
+
+
+def test_catalog_whole_number_with_a_superscript_digit(tmp_path):
+    err = catalog_error(tmp_path, "DESK,acme,AC-1,1,,,²,,,")
+    assert err.where == "line 2, column min_qty"
+
+
+def test_catalog_that_is_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "catalog.csv"
+    path.write_bytes(f"{CATALOG_HEADER}\nCRÈME,acme,AC-1,1,,,,,,\n".encode("latin-1"))
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path, PARTNERS)
+    assert info.value.path == str(path)

@@ -1,0 +1,1 @@
+"""Transports move bytes to and from partners. They know nothing of orders or EDI."""

@@ -1,0 +1,144 @@
+"""A local folder as transport: for the demo, for tests, and for partners reached by a share."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from transports.base import OutboundFile, Receipt, RemoteFile, check_filename
+from transports.errors import (PermanentTransportError, TransientTransportError,
+                               TransportConfigError)
+
+_PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FolderSettings:
+    """Where files go and come from; relative paths are resolved against the instance home."""
+
+    outbox: Path                 # we deliver here
+    inbox: Path | None = None    # the partner's answers appear here
+    archive: Path | None = None  # fetched inbox files move here; None: they are deleted
+    pattern: str = "*"
+    settle_seconds: float = 0.0  # skip inbox files modified more recently than this
+
+    @classmethod
+    def from_mapping(cls, m: dict, base: Path) -> FolderSettings:
+        """Build settings from a partner file's [transport] table."""
+        unknown = set(m) - {"type", "path", "inbox", "archive", "pattern", "settle_seconds"}
+        if unknown:
+            raise TransportConfigError(sorted(unknown)[0], "unknown setting for a folder transport")
+        if not isinstance(m.get("path"), str) or not m["path"]:
+            raise TransportConfigError("path", "required: the folder we deliver documents to")
+
+        def where(key: str) -> Path | None:
+            value = m.get(key)
+            if value is None:
+                return None
+            if not isinstance(value, str) or not value:
+                raise TransportConfigError(key, "must be a folder path")
+            return (base / value).resolve()
+
+        settle = m.get("settle_seconds", 0)
+        if not isinstance(settle, (int, float)) or settle < 0:
+            raise TransportConfigError("settle_seconds", "must be a number of seconds, 0 or more")
+        return cls(outbox=where("path"), inbox=where("inbox"), archive=where("archive"),
+                   pattern=str(m.get("pattern", "*")), settle_seconds=float(settle))
+
+
+class FolderTransport:
+    """Delivers by writing a temporary name, then renaming: a reader never sees half a file."""
+
+    name = "folder"
+
+    def __init__(self, settings: FolderSettings):
+        self.settings = settings
+
+    def send(self, file: OutboundFile) -> Receipt:
+        """Write the file under a temporary name, fsync, rename; recognise an earlier delivery."""
+        name = check_filename(file.filename)
+        outbox = self.settings.outbox
+        try:
+            outbox.mkdir(parents=True, exist_ok=True)
+            final = outbox / name
+            if final.exists():
+                if final.read_bytes() == file.payload:
+                    return self._receipt(final, already_present=True)
+                raise PermanentTransportError(
+                    f"{final} already exists with different content: an earlier document used "
+                    "this name; move it away before retrying")
+            temp = outbox / f".{name}.part"
+            with open(temp, "wb") as fh:
+                fh.write(file.payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, final)
+        except PermissionError as exc:
+            raise PermanentTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise TransientTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
+        return self._receipt(final)
+
+    def _receipt(self, final: Path, already_present: bool = False) -> Receipt:
+        return Receipt(self.name, final.name, datetime.now(timezone.utc), already_present,
+                       {"folder": str(final.parent)})
+
+    def list_inbox(self) -> list[RemoteFile]:
+        """Complete files in the inbox matching the pattern, oldest first."""
+        inbox = self.settings.inbox
+        if inbox is None or not inbox.is_dir():
+            return []
+        now = time.time()
+        found = []
+        for entry in os.scandir(inbox):
+            if not entry.is_file(follow_symlinks=False) or entry.name.startswith("."):
+                continue
+            if entry.name.endswith(_PARTIAL_SUFFIXES):
+                continue
+            if not fnmatch.fnmatch(entry.name, self.settings.pattern):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            if now - st.st_mtime < self.settings.settle_seconds:
+                continue  # still being written, most likely
+            found.append(RemoteFile(entry.name, st.st_size, st.st_mtime))
+        return sorted(found, key=lambda f: (f.mtime, f.name))
+
+    def fetch(self, name: str, sink: BinaryIO) -> int:
+        """Copy one inbox file into ``sink`` in chunks."""
+        path = self._inbox_path(name)
+        size = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                sink.write(chunk)
+                size += len(chunk)
+        return size
+
+    def done(self, name: str) -> None:
+        """Move a fetched file to the archive folder, or delete it when there is none."""
+        path = self._inbox_path(name)
+        if self.settings.archive is None:
+            path.unlink(missing_ok=True)
+            return
+        self.settings.archive.mkdir(parents=True, exist_ok=True)
+        target = self.settings.archive / path.name
+        if target.exists():
+            target = self.settings.archive / f"{path.name}.{int(time.time() * 1000)}"
+        shutil.move(str(path), target)
+
+    def _inbox_path(self, name: str) -> Path:
+        if self.settings.inbox is None:
+            raise PermanentTransportError("this folder transport has no inbox configured")
+        try:
+            return self.settings.inbox / check_filename(name)
+        except ValueError as exc:
+            raise PermanentTransportError(str(exc)) from exc
+
+    def close(self) -> None:
+        """Nothing to release."""
