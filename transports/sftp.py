@@ -1,0 +1,616 @@
+"""SFTP transport (paramiko): pinned host keys, upload under a temporary name then rename,
+inbound pull of settled files that are archived or deleted only once the hub has them.
+
+Settings come from a partner file's ``[transport]`` table (``type = "sftp"``); see
+``transports/README.md`` for every key. Secrets are never in the file: it names the
+environment variable that holds a password or key passphrase.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import hashlib
+import logging
+import os
+import posixpath
+import re
+import socket
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Mapping, TypeVar
+
+import paramiko
+
+from transports.base import OutboundFile, Receipt, RemoteFile, check_filename
+from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
+                               TransportConfigError, TransportError)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart")
+_CHUNK = 32768            # one SFTP read request, the size every server accepts
+_HOST_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+                   "ecdsa-sha2-nistp521")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KNOWN = {"type", "host", "port", "username", "key_file", "key_passphrase_env", "password_env",
+          "host_keys", "outbox_dir", "inbox_dir", "inbox_pattern", "after_fetch", "archive_dir",
+          "connect_timeout", "timeout", "settle_seconds"}
+_INLINE_SECRETS = {"password": "password_env", "key_passphrase": "key_passphrase_env",
+                   "passphrase": "key_passphrase_env"}
+_INBOX_ONLY = ("inbox_pattern", "after_fetch", "archive_dir", "settle_seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class SftpSettings:
+    """Where and how to reach one partner's SFTP server; secrets are kept out of repr()."""
+
+    host: str
+    username: str
+    host_keys: tuple[str, ...]          # pinned "ssh-ed25519 AAAA..." lines
+    outbox_dir: str
+    port: int = 22
+    key_file: Path | None = None
+    key_passphrase: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    inbox_dir: str | None = None
+    inbox_pattern: str = "*"
+    after_fetch: str = "delete"         # or "archive"
+    archive_dir: str | None = None
+    connect_timeout: float = 15.0
+    timeout: float = 30.0
+    settle_seconds: float = 0.0
+
+    @classmethod
+    def from_mapping(cls, m: dict, base: Path,
+                     environ: Mapping[str, str] = os.environ) -> SftpSettings:
+        """Build settings from a partner file's [transport] table; key_file is relative to base."""
+        _check_keys(m)
+        inbox = _text(m, "inbox_dir")
+        if inbox is None:
+            for key in _INBOX_ONLY:
+                if key in m:
+                    raise TransportConfigError(key, "only means something with inbox_dir: "
+                                                    "set inbox_dir or remove this key")
+        after, archive = _after_fetch(m)
+        key_file = _text(m, "key_file")
+        password = _secret(m, "password_env", environ)
+        if key_file is None and password is None:
+            raise TransportConfigError("key_file", "no way to log in: set key_file (a private key "
+                                       "file) and/or password_env (the name of an environment "
+                                       "variable holding the password)")
+        if key_file is None and "key_passphrase_env" in m:
+            raise TransportConfigError("key_passphrase_env", "set without key_file")
+        host, port = _text(m, "host", required=True), _port(m)
+        return cls(
+            host=host, port=port, username=_text(m, "username", required=True),
+            host_keys=_host_keys(m.get("host_keys"), host, port),
+            outbox_dir=_text(m, "outbox_dir", required=True),
+            key_file=None if key_file is None else (base / key_file).resolve(),
+            key_passphrase=_secret(m, "key_passphrase_env", environ), password=password,
+            inbox_dir=inbox, inbox_pattern=_text(m, "inbox_pattern") or "*",
+            after_fetch=after, archive_dir=archive,
+            connect_timeout=_number(m, "connect_timeout", 15.0, positive=True),
+            timeout=_number(m, "timeout", 30.0, positive=True),
+            settle_seconds=_number(m, "settle_seconds", 0.0, positive=False))
+
+
+def _check_keys(m: dict) -> None:
+    for key in sorted(m):
+        if key in _INLINE_SECRETS:
+            raise TransportConfigError(key, f"secrets never go in a partner file: put it in an "
+                                       f"environment variable and set {_INLINE_SECRETS[key]} to "
+                                       f"that variable's name")
+        if key not in _KNOWN:
+            raise TransportConfigError(key, "unknown setting for an sftp transport")
+    if m.get("type", "sftp") != "sftp":
+        raise TransportConfigError("type", "must be \"sftp\" for these settings")
+
+
+def _text(m: dict, key: str, required: bool = False) -> str | None:
+    value = m.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise TransportConfigError(key, "required: a non-empty string" if value is None
+                                   else "must be a non-empty string")
+    return value.strip()
+
+
+def _port(m: dict) -> int:
+    port = m.get("port", 22)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise TransportConfigError("port", "must be a whole number from 1 to 65535")
+    return port
+
+
+def _number(m: dict, key: str, default: float, positive: bool) -> float:
+    value = m.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or value < 0 or (positive and value == 0):
+        raise TransportConfigError(key, "must be a number of seconds, "
+                                   + ("more than 0" if positive else "0 or more"))
+    return float(value)
+
+
+def _after_fetch(m: dict) -> tuple[str, str | None]:
+    archive = _text(m, "archive_dir")
+    after = m.get("after_fetch", "archive" if archive else "delete")
+    if after not in ("archive", "delete"):
+        raise TransportConfigError("after_fetch", "must be \"archive\" or \"delete\"")
+    if after == "archive" and archive is None:
+        raise TransportConfigError("archive_dir", "required when after_fetch = \"archive\": the "
+                                   "remote folder fetched files are moved to")
+    if after == "delete" and archive is not None:
+        raise TransportConfigError("archive_dir", "set, but after_fetch = \"delete\": remove one")
+    return after, archive
+
+
+def _secret(m: dict, key: str, environ: Mapping[str, str]) -> str | None:
+    name = m.get(key)
+    if name is None:
+        return None
+    if not isinstance(name, str) or not _ENV_NAME.match(name):
+        raise TransportConfigError(key, "must be the NAME of an environment variable, "
+                                        "e.g. \"ACME_SFTP_PASSWORD\"")
+    value = environ.get(name)
+    if not value:
+        state = "is not set" if value is None else "is empty"
+        raise TransportConfigError(key, f"environment variable {name} {state}: set it in the "
+                                        "hub's environment before starting it")
+    return value
+
+
+def keyscan_hint(host: str, port: int) -> str:
+    """The command that prints a server's ed25519 host key, to check with the partner."""
+    return f"ssh-keyscan {'' if port == 22 else f'-p {port} '}-t ed25519 {host}"
+
+
+def _host_keys(value: object, host: str, port: int) -> tuple[str, ...]:
+    how = (f"get the server's key with `{keyscan_hint(host, port)}`, confirm its fingerprint "
+           "with the partner, and pin it as host_keys = [\"ssh-ed25519 AAAA...\"]")
+    if value is None or value == []:
+        raise TransportConfigError("host_keys", f"required: no host key is ever trusted unless "
+                                                f"pinned; {how}")
+    if not isinstance(value, list):
+        raise TransportConfigError("host_keys", f"must be a list of key lines; {how}")
+    return tuple(_pin(line, i, how) for i, line in enumerate(value))
+
+
+def _pin(line: object, i: int, how: str) -> str:
+    """Normalise one pinned line to "type base64"; accepts ssh-keyscan's "host type base64"."""
+    parts = line.split() if isinstance(line, str) else []
+    if len(parts) >= 3 and parts[0] not in _HOST_KEY_TYPES:
+        parts = parts[1:]
+    if len(parts) < 2 or parts[0] not in _HOST_KEY_TYPES:
+        raise TransportConfigError(f"host_keys[{i}]", f"not a public key line; {how}")
+    try:
+        parse_host_key(f"{parts[0]} {parts[1]}")
+    except ValueError:
+        raise TransportConfigError(f"host_keys[{i}]", f"the key data is damaged; {how}") from None
+    return f"{parts[0]} {parts[1]}"
+
+
+def parse_host_key(line: str) -> paramiko.PKey:
+    """A paramiko public key from a "type base64" line; ValueError if it is not one."""
+    kind, data = line.split()[:2]
+    try:
+        key = paramiko.PKey.from_type_string(kind, base64.b64decode(data, validate=True))
+    except (binascii.Error, ValueError, TypeError, paramiko.SSHException,
+            paramiko.UnknownKeyType) as exc:
+        raise ValueError(f"not a {kind} public key") from exc
+    if key.get_name() != kind:
+        raise ValueError(f"the key data is a {key.get_name()} key, not {kind}")
+    return key
+
+
+def load_client_key(path: Path, passphrase: str | None) -> paramiko.PKey:
+    """Read our private key; a PermanentTransportError names the file and what to do."""
+    secret = None if passphrase is None else passphrase.encode()
+    try:
+        return paramiko.PKey.from_path(path, password=secret)
+    except OSError as exc:
+        problem = f"cannot read key_file {path}: {exc.strerror or exc}"
+    except TypeError:
+        problem = (f"key_file {path} is protected by a passphrase: set key_passphrase_env to the "
+                   "name of an environment variable holding it")
+    except (ValueError, paramiko.SSHException, paramiko.UnknownKeyType):
+        problem = (f"cannot load key_file {path}: it is not an OpenSSH or PEM private key, or "
+                   "the passphrase is wrong")
+    raise PermanentTransportError(problem)
+
+
+def host_key_error(where: str, offered: paramiko.PKey, pinned: Iterable[str],
+                   host: str, port: int) -> HostKeyError:
+    """The HostKeyError for a server whose key is not among the pinned ones."""
+    pins = ", ".join(f"{line.split()[0]} {parse_host_key(line).fingerprint}" for line in pinned)
+    return HostKeyError(
+        f"{where} offered host key {offered.get_name()} {offered.fingerprint}, which is not the "
+        f"pinned one ({pins}). This may be an attack or a rebuilt server: do not connect until "
+        f"the partner confirms the new fingerprint out of band; then replace host_keys in the "
+        f"partner file with the line printed by `{keyscan_hint(host, port)}`")
+
+
+def classify(exc: BaseException, doing: str) -> TransportError:
+    """Turn a paramiko or socket error into a transient or permanent transport error."""
+    if isinstance(exc, TransportError):
+        return exc
+    if isinstance(exc, paramiko.AuthenticationException):
+        return PermanentTransportError(
+            f"{doing}: the server refused our login ({exc}); check username, key_file or "
+            "password_env, and that the partner has installed our public key")
+    if isinstance(exc, paramiko.IncompatiblePeer):
+        return PermanentTransportError(f"{doing}: no common SSH algorithms with the server "
+                                       f"({exc}); ask the partner which ones it offers")
+    if isinstance(exc, FileNotFoundError):
+        return PermanentTransportError(f"{doing}: no such file or folder on the server "
+                                       f"({exc.strerror}); check the folder settings")
+    if isinstance(exc, PermissionError):
+        return PermanentTransportError(f"{doing}: permission denied ({exc.strerror}); ask the "
+                                       "partner to grant our user access to that folder")
+    if isinstance(exc, socket.gaierror):
+        return TransientTransportError(f"{doing}: cannot resolve the host name ({exc}); "
+                                       "will retry, but check host if this persists")
+    if isinstance(exc, socket.timeout):
+        return TransientTransportError(f"{doing}: timed out; will retry")
+    if isinstance(exc, (ConnectionError, paramiko.ssh_exception.NoValidConnectionsError)):
+        return TransientTransportError(f"{doing}: connection refused or reset ({exc}); "
+                                       "will retry")
+    if isinstance(exc, EOFError) or "connection dropped" in str(exc) \
+            or str(exc) == "Socket is closed":
+        return TransientTransportError(f"{doing}: the connection was closed or dropped; "
+                                       "will retry")
+    return TransientTransportError(f"{doing}: {type(exc).__name__}: {exc}; will retry")
+
+
+def publish(sftp: paramiko.SFTPClient, temp: str, final: str, posix: bool = True) -> bool:
+    """Rename ``temp`` to ``final``; return False if the server lacked posix-rename."""
+    if posix:
+        try:
+            sftp.posix_rename(temp, final)
+            return True
+        except OSError as exc:
+            # paramiko raises a bare OSError (no errno) for SSH_FX_FAILURE/OP_UNSUPPORTED: most
+            # likely no posix-rename@openssh.com. A timeout or a definite answer is no reason.
+            if type(exc) is not OSError or exc.errno is not None:
+                raise
+    sftp.rename(temp, final)             # SFTPv3 rename: refuses to replace an existing file
+    return False
+
+
+def select_ready(entries: Iterable[paramiko.SFTPAttributes], pattern: str, settle: float,
+                 now: float, last_sizes: Mapping[str, int]
+                 ) -> tuple[list[RemoteFile], dict[str, int]]:
+    """Apply the inbox rules to a directory listing; return ready files and the sizes seen."""
+    ready, sizes = [], {}
+    for entry in entries:
+        name = entry.filename
+        if entry.st_mode is None or not stat.S_ISREG(entry.st_mode) or name.startswith(".") \
+                or name.endswith(_PARTIAL_SUFFIXES) or not fnmatch.fnmatchcase(name, pattern):
+            continue
+        try:
+            check_filename(name)
+        except ValueError:
+            log.warning("skipping inbox file %r: its name is not a safe file name", name)
+            continue
+        size, mtime = entry.st_size or 0, float(entry.st_mtime or 0)
+        sizes[name] = size
+        if now - mtime < settle or last_sizes.get(name, size) != size:
+            continue    # still being written, most likely: look again next time
+        ready.append(RemoteFile(name, size, mtime))
+    return sorted(ready, key=lambda f: (f.mtime, f.name)), sizes
+
+
+class _PinnedKeys(paramiko.RejectPolicy):
+    """Strict host-key checking: accept a pinned key, reject anything else, learn nothing."""
+
+    def __init__(self, pins: list[paramiko.PKey], reject: Callable[[paramiko.PKey], Exception]):
+        self._pins, self._reject = [pin.asbytes() for pin in pins], reject
+
+    def missing_host_key(self, client, hostname, key):
+        # Called for every connection: no key is ever added to the client's known hosts.
+        if key.asbytes() not in self._pins:
+            raise self._reject(key)
+
+
+def host_key_algorithms(pins: Iterable[str]) -> list[str]:
+    """The host-key algorithms to offer: only those of the pinned keys, in pinned order."""
+    algorithms: list[str] = []
+    for line in pins:
+        kind = line.split()[0]
+        # paramiko signs with SHA-2 for RSA keys; plain ssh-rsa (SHA-1) is not offered.
+        for name in ("rsa-sha2-512", "rsa-sha2-256") if kind == "ssh-rsa" else (kind,):
+            if name not in algorithms:
+                algorithms.append(name)
+    return algorithms
+
+
+class OutboxIndex:
+    """Names seen in one recent listing of the outbox, so a send can skip its own stat.
+
+    A name missing from a listing younger than ``max_age`` seconds is taken as free; a
+    name present is always checked with a stat (the partner may have collected it). Only
+    another writer creating the same name after the listing can slip past; see README.
+    """
+
+    def __init__(self, max_age: float = 5.0, max_names: int = 1000,
+                 clock: Callable[[], float] = time.monotonic):
+        self.max_age, self.max_names, self._clock = max_age, max_names, clock
+        self._names: set[str] | None = None
+        self._listed_at = float("-inf")
+        self._disabled = False
+
+    def is_free(self, name: str, list_names: Callable[[], list[str]]) -> bool:
+        """True when a recent listing shows ``name`` free; lists again when it is too old."""
+        if self._disabled:
+            return False
+        if self._names is None or self._clock() - self._listed_at > self.max_age:
+            names, self._listed_at = list_names(), self._clock()
+            # A crowded outbox costs more to list than the stats it saves: stat instead.
+            self._disabled = len(names) > self.max_names
+            self._names = None if self._disabled else set(names)
+        return self._names is not None and name not in self._names
+
+    def add(self, name: str) -> None:
+        """Record a name we have just published."""
+        if self._names is not None:
+            self._names.add(name)
+
+    def clear(self) -> None:
+        """Forget everything (a new connection, or an error left the state unknown)."""
+        self._names, self._listed_at, self._disabled = None, float("-inf"), False
+
+
+class _SinkError(Exception):
+    """The caller's sink failed while we fetched: its own error, not the server's."""
+
+
+class SftpTransport:
+    """One partner's SFTP server; the connection is opened on first use and kept until close()."""
+
+    name = "sftp"
+
+    def __init__(self, settings: SftpSettings, outbox_listing_age: float = 5.0):
+        self.settings = settings
+        self.where = f"sftp://{settings.username}@{settings.host}:{settings.port}"
+        self._lock = threading.RLock()   # one SFTP session: one operation at a time
+        self._client: paramiko.SSHClient | None = None
+        self._sftp: paramiko.SFTPClient | None = None
+        self._pkey: paramiko.PKey | None = None
+        self._posix_rename = True
+        self._outbox = OutboxIndex(max_age=outbox_listing_age)
+        self._last_sizes: dict[str, int] = {}
+
+    # -- connection -------------------------------------------------------------------
+
+    def _session(self) -> tuple[paramiko.SFTPClient, bool]:
+        """The open session, or a new one; the flag says whether it was reused."""
+        transport = self._client.get_transport() if self._client else None
+        if self._sftp is not None and transport is not None and transport.is_active():
+            return self._sftp, True
+        self._discard()
+        self._client, self._sftp = self._open()
+        self._posix_rename = True
+        self._outbox.clear()
+        return self._sftp, False
+
+    def _open(self) -> tuple[paramiko.SSHClient, paramiko.SFTPClient]:
+        s = self.settings
+        if s.key_file is not None and self._pkey is None:
+            self._pkey = load_client_key(s.key_file, s.key_passphrase)
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(_PinnedKeys(
+            [parse_host_key(line) for line in s.host_keys],
+            lambda key: host_key_error(self.where, key, s.host_keys, s.host, s.port)))
+        sock = None
+        try:
+            sock = socket.create_connection((s.host, s.port), timeout=s.connect_timeout)
+            # Without TCP_NODELAY, Nagle's algorithm stalls every SFTP request (20x slower reads).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            client.connect(s.host, s.port, s.username, password=s.password, pkey=self._pkey,
+                           sock=sock, timeout=s.connect_timeout, banner_timeout=s.connect_timeout,
+                           auth_timeout=s.connect_timeout, channel_timeout=s.connect_timeout,
+                           look_for_keys=False, allow_agent=False,
+                           transport_factory=self._transport_factory)
+            sftp = client.open_sftp()
+        except BaseException:
+            client.close()
+            if sock is not None:
+                sock.close()
+            raise
+        sftp.get_channel().settimeout(s.timeout)
+        log.info("connected to %s", self.where)
+        return client, sftp
+
+    def _transport_factory(self, sock: socket.socket, **options) -> paramiko.Transport:
+        # Ask only for host-key types we pinned: a server holding an ed25519 and an RSA key,
+        # pinned by its RSA key, must show that one.
+        transport = paramiko.Transport(sock, **options)
+        transport.get_security_options().key_types = host_key_algorithms(self.settings.host_keys)
+        return transport
+
+    def _discard(self) -> None:
+        client, self._client, self._sftp = self._client, None, None
+        if client is not None:
+            client.close()
+
+    def _run(self, doing: str, op: Callable[[paramiko.SFTPClient], T], retry: bool = True) -> T:
+        """Run ``op`` on the session, translating errors.
+
+        A reused connection that turns out dead (the server restarted, an idle link was cut)
+        is replaced and ``op`` tried once more when ``retry`` says it is safe to repeat;
+        timeouts are not retried, so a stalled server costs one ``timeout``, not two.
+        """
+        with self._lock:
+            for attempt in (1, 2):
+                reused = False
+                try:
+                    sftp, reused = self._session()
+                    return op(sftp)
+                except (OSError, EOFError, paramiko.SSHException, paramiko.SFTPError) as exc:
+                    error = classify(exc, f"{self.where}: {doing}")
+                    if not isinstance(error, TransientTransportError):
+                        raise error from exc
+                    self._discard()   # state unknown: never reuse this connection
+                    if not (retry and reused and attempt == 1
+                            and not isinstance(exc, socket.timeout)):
+                        raise error from exc
+                    log.info("%s: connection lost (%s); reconnecting", self.where, error)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the connection; the next call opens a new one."""
+        with self._lock:
+            self._discard()
+
+    # -- outbound ---------------------------------------------------------------------
+
+    def send(self, file: OutboundFile) -> Receipt:
+        """Upload as .<name>.part, then rename; recognise an identical earlier delivery."""
+        # The "already there?" check reads a recent listing of the outbox (OutboxIndex)
+        # and stats only names it shows: one round trip less per file than a stat each.
+        name = _checked(file.filename)
+        try:
+            return self._run(f"delivering {name} to {self.settings.outbox_dir}",
+                             lambda sftp: self._deliver(sftp, name, file.payload))
+        except TransportError:
+            self._outbox.clear()     # whatever happened, list again before trusting it
+            raise
+
+    def _deliver(self, sftp: paramiko.SFTPClient, name: str, payload: bytes) -> Receipt:
+        final = posixpath.join(self.settings.outbox_dir, name)
+        temp = posixpath.join(self.settings.outbox_dir, f".{name}.part")
+        free = self._outbox.is_free(name, lambda: sftp.listdir(self.settings.outbox_dir))
+        if not free and _remote_size(sftp, final) is not None:
+            if _same_content(sftp, final, payload):
+                log.info("%s already holds %s with the same content", self.where, final)
+                return self._receipt(name, len(payload), already_present=True)
+            raise PermanentTransportError(
+                f"{self.where}: {final} already exists with different content. A delivered "
+                "document is never overwritten: check with the partner whether they processed "
+                "it, then move it away (or give our document a new name) and retry")
+        with sftp.open(temp, "wb") as fh:     # "w" truncates a .part left over from a crash
+            fh.set_pipelined(True)
+            fh.write(payload)
+        self._posix_rename = publish(sftp, temp, final, self._posix_rename)
+        self._outbox.add(name)
+        return self._receipt(name, len(payload))
+
+    def _receipt(self, name: str, size: int, already_present: bool = False) -> Receipt:
+        return Receipt(self.name, name, datetime.now(timezone.utc), already_present,
+                       {"server": self.where, "folder": self.settings.outbox_dir, "bytes": size})
+
+    # -- inbound ----------------------------------------------------------------------
+
+    def list_inbox(self) -> list[RemoteFile]:
+        """Settled files in inbox_dir matching inbox_pattern, oldest first (see README)."""
+        inbox = self.settings.inbox_dir
+        if inbox is None:
+            return []
+        with self._lock:
+            entries = self._run(f"listing {inbox}", lambda sftp: sftp.listdir_attr(inbox))
+            ready, self._last_sizes = select_ready(entries, self.settings.inbox_pattern,
+                                                   self.settings.settle_seconds, time.time(),
+                                                   self._last_sizes)
+        return ready
+
+    def fetch(self, name: str, sink: BinaryIO) -> int:
+        """Stream one inbox file into ``sink`` in chunks; return its size."""
+        path = self._inbox_path(name)
+        try:
+            # Not retried: part of the file may already be in the caller's sink.
+            return self._run(f"fetching {path}", lambda sftp: _copy(sftp, path, sink),
+                             retry=False)
+        except _SinkError as exc:
+            raise exc.__cause__ from None
+
+    def done(self, name: str) -> None:
+        """Archive (posix-rename into archive_dir) or delete an inbox file we have stored."""
+        path = self._inbox_path(name)
+        if self.settings.after_fetch == "delete":
+            self._run(f"deleting {path}", lambda sftp: _remove(sftp, path))
+        else:
+            self._run(f"archiving {path} to {self.settings.archive_dir}",
+                      lambda sftp: self._archive(sftp, path))
+
+    def _archive(self, sftp: paramiko.SFTPClient, path: str) -> None:
+        name = posixpath.basename(path)
+        target = _free_name(sftp, self.settings.archive_dir, name)
+        try:
+            self._posix_rename = publish(sftp, path, target, self._posix_rename)
+        except FileNotFoundError:
+            if _remote_size(sftp, path) is None:
+                return          # already moved: an earlier done() landed before a failure
+            raise
+
+    def _inbox_path(self, name: str) -> str:
+        if self.settings.inbox_dir is None:
+            raise PermanentTransportError(f"{self.where}: no inbox_dir configured")
+        return posixpath.join(self.settings.inbox_dir, _checked(name))
+
+
+def _checked(name: str) -> str:
+    try:
+        return check_filename(name)
+    except ValueError as exc:
+        raise PermanentTransportError(f"{exc}: use letters, digits, '.', '_' and '-'") from exc
+
+
+def _remote_size(sftp: paramiko.SFTPClient, path: str) -> int | None:
+    """The size of a remote file, or None when there is nothing at ``path``."""
+    try:
+        return sftp.stat(path).st_size or 0
+    except FileNotFoundError:
+        return None
+
+
+def _same_content(sftp: paramiko.SFTPClient, path: str, payload: bytes) -> bool:
+    """Compare size, then sha256 read back (our documents are small)."""
+    if sftp.stat(path).st_size != len(payload):
+        return False
+    digest = hashlib.sha256()
+    with sftp.open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.digest() == hashlib.sha256(payload).digest()
+
+
+def _copy(sftp: paramiko.SFTPClient, path: str, sink: BinaryIO) -> int:
+    """Sequential 32 KB reads: memory stays flat (paramiko's prefetch buffers whole files)."""
+    size = 0
+    with sftp.open(path, "rb") as fh:
+        expected = fh.stat().st_size
+        while chunk := fh.read(_CHUNK):
+            try:
+                sink.write(chunk)
+            except OSError as exc:
+                raise _SinkError() from exc
+            size += len(chunk)
+    if size != expected:
+        raise TransientTransportError(f"{path} changed while we read it ({expected} bytes "
+                                      f"at open, {size} read); will fetch it again")
+    return size
+
+
+def _remove(sftp: paramiko.SFTPClient, path: str) -> None:
+    try:
+        sftp.remove(path)
+    except FileNotFoundError:
+        pass    # already gone: an earlier done() landed before a failure
+
+
+def _free_name(sftp: paramiko.SFTPClient, folder: str, name: str) -> str:
+    """``folder/name``, or with a time suffix when that name is taken (never overwrite)."""
+    target = posixpath.join(folder, name)
+    stamp = int(time.time() * 1000)
+    n = 0
+    while _remote_size(sftp, target) is not None:
+        n += 1
+        target = posixpath.join(folder, f"{name}.{stamp}" + (f"-{n}" if n > 1 else ""))
+    return target
