@@ -233,8 +233,9 @@ class Repository:
             insert(t.interchanges).returning(t.interchanges.c.id, sort_by_parameter_order=True),
             rows).scalars().all()
 
-    def file_incidents(self, drafts: list[IncidentDraft], now: datetime) -> None:
-        """File incidents; one whose dedupe key is already open only counts another occurrence."""
+    def file_incidents(self, drafts: list[IncidentDraft], now: datetime, count_repeats: bool = True) -> None:
+        """File incidents; one whose dedupe key is already open only counts another occurrence
+        (or, with ``count_repeats=False``, is left as it is: for conditions re-checked on a timer)."""
         if not drafts:
             return
         for d in drafts:
@@ -260,7 +261,7 @@ class Repository:
                           "dedupe_key": d.dedupe_key, "created_at": now, "updated_at": now})
         if fresh:
             self.conn.execute(insert(i), fresh)
-        if repeats:
+        if repeats and count_repeats:
             self.conn.execute(update(i).where(i.c.dedupe_key == bindparam("k"),
                                               i.c.state == IncidentState.OPEN.value)
                               .values(occurrences=i.c.occurrences + 1, updated_at=bindparam("now")), repeats)
@@ -287,6 +288,21 @@ class Repository:
                                  .values(state=IncidentState.RESOLVED.value, resolved_at=now,
                                          resolved_by=actor, resolution=resolution,
                                          updated_at=now)).rowcount
+
+    def open_incident_keys(self, prefix: str) -> list[str]:
+        """Dedupe keys of open incidents starting with ``prefix``."""
+        i = t.incidents
+        return list(self.conn.scalars(select(i.c.dedupe_key).where(
+            i.c.state == IncidentState.OPEN.value, i.c.dedupe_key.startswith(prefix))))
+
+    def purchase_orders_awaiting_answers(self) -> list[dict]:
+        """Sent purchase orders still expecting a 997, 855 or 856 (not shipped, closed or failed)."""
+        p = t.purchase_orders
+        waiting = (PoState.SENT, PoState.ACKNOWLEDGED, PoState.ACCEPTED, PoState.PARTIALLY_SHIPPED)
+        rows = self.conn.execute(select(p.c.id, p.c.po_number, p.c.partner_id, p.c.order_id,
+                                        p.c.sent_at, p.c.acked_at, p.c.poack_at, p.c.shipped_at)
+                                 .where(p.c.state.in_([s.value for s in waiting])))
+        return [dict(r) for r in rows.mappings()]
 
     def add_events(self, rows: list[dict]) -> None:
         """Append timeline events (order_id, purchase_order_id, kind, message, at, ...)."""

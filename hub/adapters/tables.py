@@ -140,6 +140,10 @@ interchanges = Table(
     Column("channel", String(40)),                        # set for notifications to a channel
     Column("doc_type", String(16), nullable=False),      # 850, 855, 856, 997, 999, xml-po, ...
     Column("control_number", String(40)),                 # ISA13, or the document's own id
+    Column("group_control", String(9)),                   # GS06 (a 997's AK102 points here)
+    Column("set_control", String(9)),                     # ST02 (a 997's AK202 points here)
+    Column("ack_status", String(24), nullable=False, server_default=""),  # from the partner's 997/999
+    Column("ack_interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL")),
     Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="SET NULL"), index=True),
     Column("filename", String(200), nullable=False),
     Column("content_type", String(80), nullable=False, server_default="application/edi-x12"),
@@ -165,6 +169,44 @@ interchanges = Table(
           unique=True,
           sqlite_where=text("state != 'duplicate' AND control_number IS NOT NULL"),
           postgresql_where=text("state != 'duplicate' AND control_number IS NOT NULL")),
+)
+
+shipments = Table(
+    "shipments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL")),
+    Column("shipment_id", String(40), nullable=False),    # BSN02, the supplier's shipment id
+    Column("shipped_at", UtcDateTime),
+    Column("expected_delivery", Date),
+    Column("carrier", String(20), nullable=False, server_default=""),
+    Column("service", String(40), nullable=False, server_default=""),
+    Column("tracking_numbers", Text, nullable=False, server_default=""),   # comma separated
+    Column("bill_of_lading", String(40), nullable=False, server_default=""),
+    Column("pro_number", String(40), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("purchase_order_id", "shipment_id"),
+)
+
+shipment_lines = Table(
+    "shipment_lines", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shipment_id", ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("po_line_id", ForeignKey("po_lines.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("quantity", Integer, nullable=False),
+    Column("marks", Text, nullable=False, server_default=""),   # SSCC-18 labels, comma separated
+)
+
+line_acks = Table(
+    "line_acks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_line_id", ForeignKey("po_lines.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL")),
+    Column("code", String(3), nullable=False),            # ACK01
+    Column("quantity", Integer),
+    Column("date", Date),
+    Column("at", UtcDateTime, nullable=False),
 )
 
 control_numbers = Table(

@@ -183,8 +183,12 @@ def _queue_documents(uow: UnitOfWork, hub: HubContext,
                 unsent.append((po.id, PoState.NEEDS_ATTENTION))
                 continue  # the numbers were not used: the next document takes them
             isa, gs, st = numbers.interchange, numbers.group, numbers.transaction
+            x12 = doc.doc_type == "850"
             rows.append({"direction": "out", "partner_id": pid, "doc_type": doc.doc_type,
                          "control_number": doc.control_number, "purchase_order_id": po.id,
+                         # GS06 and ST02 as written (ST02 padded to 4), for matching 997s
+                         "group_control": str(numbers.group) if x12 else None,
+                         "set_control": f"{numbers.transaction:04d}" if x12 else None,
                          "filename": doc.filename, "content_type": doc.content_type,
                          "payload": doc.payload, "sha256": hashlib.sha256(doc.payload).hexdigest(),
                          "size": len(doc.payload), "state": InterchangeState.QUEUED.value,

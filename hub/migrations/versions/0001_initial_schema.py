@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 06:37:11.759183
+Create Date: 2026-11-25 07:02:10.838187
 """
 from alembic import op
 import sqlalchemy as sa
@@ -107,6 +107,10 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=40), nullable=True),
     sa.Column('doc_type', sa.String(length=16), nullable=False),
     sa.Column('control_number', sa.String(length=40), nullable=True),
+    sa.Column('group_control', sa.String(length=9), nullable=True),
+    sa.Column('set_control', sa.String(length=9), nullable=True),
+    sa.Column('ack_status', sa.String(length=24), server_default='', nullable=False),
+    sa.Column('ack_interchange_id', sa.Integer(), nullable=True),
     sa.Column('purchase_order_id', sa.Integer(), nullable=True),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('content_type', sa.String(length=80), server_default='application/edi-x12', nullable=False),
@@ -125,6 +129,7 @@ def upgrade() -> None:
     sa.Column('duplicate_of', sa.Integer(), nullable=True),
     sa.Column('created_at', hub.adapters.tables.UtcDateTime(), nullable=False),
     sa.Column('done_at', hub.adapters.tables.UtcDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['ack_interchange_id'], ['interchanges.id'], name=op.f('fk_interchanges_ack_interchange_id_interchanges'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['duplicate_of'], ['interchanges.id'], name=op.f('fk_interchanges_duplicate_of_interchanges'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['purchase_order_id'], ['purchase_orders.id'], name=op.f('fk_interchanges_purchase_order_id_purchase_orders'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_interchanges'))
@@ -211,11 +216,74 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_incidents_state'), ['state'], unique=False)
         batch_op.create_index('uq_incidents_open_dedupe', ['dedupe_key'], unique=True, sqlite_where=sa.text("state = 'open' AND dedupe_key != ''"), postgresql_where=sa.text("state = 'open' AND dedupe_key != ''"))
 
+    op.create_table('line_acks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('po_line_id', sa.Integer(), nullable=False),
+    sa.Column('interchange_id', sa.Integer(), nullable=True),
+    sa.Column('code', sa.String(length=3), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=True),
+    sa.Column('date', sa.Date(), nullable=True),
+    sa.Column('at', hub.adapters.tables.UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['interchange_id'], ['interchanges.id'], name=op.f('fk_line_acks_interchange_id_interchanges'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['po_line_id'], ['po_lines.id'], name=op.f('fk_line_acks_po_line_id_po_lines'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_line_acks'))
+    )
+    with op.batch_alter_table('line_acks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_line_acks_po_line_id'), ['po_line_id'], unique=False)
+
+    op.create_table('shipments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('purchase_order_id', sa.Integer(), nullable=False),
+    sa.Column('interchange_id', sa.Integer(), nullable=True),
+    sa.Column('shipment_id', sa.String(length=40), nullable=False),
+    sa.Column('shipped_at', hub.adapters.tables.UtcDateTime(), nullable=True),
+    sa.Column('expected_delivery', sa.Date(), nullable=True),
+    sa.Column('carrier', sa.String(length=20), server_default='', nullable=False),
+    sa.Column('service', sa.String(length=40), server_default='', nullable=False),
+    sa.Column('tracking_numbers', sa.Text(), server_default='', nullable=False),
+    sa.Column('bill_of_lading', sa.String(length=40), server_default='', nullable=False),
+    sa.Column('pro_number', sa.String(length=40), server_default='', nullable=False),
+    sa.Column('created_at', hub.adapters.tables.UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['interchange_id'], ['interchanges.id'], name=op.f('fk_shipments_interchange_id_interchanges'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['purchase_order_id'], ['purchase_orders.id'], name=op.f('fk_shipments_purchase_order_id_purchase_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments')),
+    sa.UniqueConstraint('purchase_order_id', 'shipment_id', name=op.f('uq_shipments_purchase_order_id_shipment_id'))
+    )
+    with op.batch_alter_table('shipments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shipments_purchase_order_id'), ['purchase_order_id'], unique=False)
+
+    op.create_table('shipment_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('shipment_id', sa.Integer(), nullable=False),
+    sa.Column('po_line_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('marks', sa.Text(), server_default='', nullable=False),
+    sa.ForeignKeyConstraint(['po_line_id'], ['po_lines.id'], name=op.f('fk_shipment_lines_po_line_id_po_lines'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_shipment_lines_shipment_id_shipments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipment_lines'))
+    )
+    with op.batch_alter_table('shipment_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shipment_lines_po_line_id'), ['po_line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_shipment_lines_shipment_id'), ['shipment_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('shipment_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shipment_lines_shipment_id'))
+        batch_op.drop_index(batch_op.f('ix_shipment_lines_po_line_id'))
+
+    op.drop_table('shipment_lines')
+    with op.batch_alter_table('shipments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shipments_purchase_order_id'))
+
+    op.drop_table('shipments')
+    with op.batch_alter_table('line_acks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_line_acks_po_line_id'))
+
+    op.drop_table('line_acks')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index('uq_incidents_open_dedupe', sqlite_where=sa.text("state = 'open' AND dedupe_key != ''"), postgresql_where=sa.text("state = 'open' AND dedupe_key != ''"))
         batch_op.drop_index(batch_op.f('ix_incidents_state'))
