@@ -7,6 +7,7 @@ checked, failing fast with file-and-key errors), opens the store and builds the
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -26,9 +27,11 @@ from hub.config import Settings, load_settings
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Catalog, Partner
 from hub.edi.document import Renderer
-from hub.errors import ConfigError, PartnerConfigError
+from hub.errors import ConfigError, DeliveryError, PartnerConfigError
+from transports.errors import PermanentTransportError
 from hub.services.dispatch import Dispatcher
 from hub.services.imports import ImportReport, import_records
+from hub.services.inbound import Arrival, ReceiveReport, Receiver
 from hub.services.ports import HubContext
 
 
@@ -51,7 +54,11 @@ def default_transports() -> dict[str, TransportFactory]:
         from transports.as2 import As2Settings, As2Transport
         return As2Transport(As2Settings.from_mapping(m, home))
 
-    return {"folder": folder, "sftp": sftp, "as2": as2}
+    def webhook(m: dict, home: Path):
+        from transports.webhook import WebhookSettings, WebhookTransport
+        return WebhookTransport(WebhookSettings.from_mapping(m, base=home))
+
+    return {"folder": folder, "sftp": sftp, "as2": as2, "webhook": webhook}
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Configuration:
     partners: dict[str, Partner] = field(default_factory=dict)
     catalog: Catalog = field(default_factory=lambda: Catalog([]))
     renderers: dict[str, Renderer] = field(default_factory=dict)
+    answer_mappings: dict[str, list] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
 
 
@@ -82,11 +90,18 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
     except ConfigError as exc:
         cfg.errors.append(exc)
     mappings: dict[Path, object] = {}
-    pool = TransportPool(cfg.partners, factories or default_transports(), settings.home)
+    pool = TransportPool(cfg.partners, factories or default_transports(), settings.home,
+                         settings.channels)
     for partner in cfg.partners.values():
         try:
             cfg.renderers[partner.id] = _renderer(settings, partner, mappings, environ)
+            cfg.answer_mappings[partner.id] = _answer_mappings(settings, partner, mappings)
             pool.check(partner)
+        except ConfigError as exc:
+            cfg.errors.append(exc)
+    for name in settings.channels:
+        try:
+            pool.check_channel(name)
         except ConfigError as exc:
             cfg.errors.append(exc)
     return cfg
@@ -108,6 +123,25 @@ def _renderer(settings: Settings, partner: Partner, cache: dict, environ: dict |
     return XmlRenderer(partner, cache[path], resolve_secrets(partner, environ))
 
 
+def _answer_mappings(settings: Settings, partner: Partner, cache: dict) -> list:
+    if partner.xml is None or not partner.xml.answers:
+        return []
+    from hub.adapters.xml_answer_mapping_files import load_answer_mapping
+    out = []
+    for name in partner.xml.answers:
+        path = _mapping_path(settings, partner, name)
+        if path not in cache:
+            cache[path] = load_answer_mapping(path)
+        out.append(cache[path])
+    return out
+
+
+def channel_targets(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Per channel, how it hears of shipments: a webhook, a file, or both."""
+    return {name: (("notify-webhook",) if c.webhook_url else ()) + (("notify-file",) if c.notify_folder else ())
+            for name, c in settings.channels.items()}
+
+
 def _mapping_path(settings: Settings, partner: Partner, name: str) -> Path:
     path = (settings.mappings_dir / name).resolve()
     if settings.mappings_dir.resolve() not in path.parents:
@@ -127,6 +161,7 @@ class Hub:
     pool: TransportPool
     archive: Archive
     clock: Callable[[], datetime]
+    receiver: Receiver
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
         """A new unit of work on the store."""
@@ -163,6 +198,57 @@ class Hub:
                 uow.commit()
         return report
 
+    def receive_stream(self, stream, source: str, remote_name: str = "",
+                       partner_id: str | None = None) -> ReceiveReport:
+        """Archive an inbound file from a stream, then read and apply it."""
+        path, sha, size = self.archive.store_in(stream, self.clock())
+        return self.receiver.receive(Arrival(source, self.archive.relative(path), sha, size,
+                                             remote_name, partner_id))
+
+    def poll_inbox(self, partner_id: str) -> list[ReceiveReport]:
+        """Fetch every waiting file from a partner's inbox: archive, apply, then let it go.
+
+        A transport failure becomes an Incident (one per partner, cleared by the next good poll).
+        """
+        from transports.errors import TransportError
+        key = f"poll:{partner_id}"
+        try:
+            reports = self._poll(partner_id)
+        except (TransportError, DeliveryError) as exc:
+            transient = not isinstance(exc, PermanentTransportError) and getattr(exc, "transient", True)
+            with self.uow() as uow:
+                uow.repo.file_incidents([IncidentDraft(
+                    code=exc.incident_code, partner_id=partner_id, dedupe_key=key,
+                    message=f"cannot fetch {partner_id}'s documents: {exc}"
+                            + ("; retrying at the next poll" if transient else ""))], self.clock())
+                uow.commit()
+            return []
+        with self.uow() as uow:
+            uow.repo.resolve_incidents([key], self.clock(), "the inbox was read again")
+            uow.commit()
+        return reports
+
+    def _poll(self, partner_id: str) -> list[ReceiveReport]:
+        transport = self.pool.get(partner_id)
+        reports = []
+        for remote in transport.list_inbox():
+            path, sha, size = self.archive.store_in_with(lambda sink: transport.fetch(remote.name, sink),
+                                                         self.clock())
+            arrival = Arrival(transport.name, self.archive.relative(path), sha, size, remote.name,
+                              partner_id)
+            reports.append(self._receive_safely(arrival))
+            transport.done(remote.name)   # only now: the bytes are safe and the outcome recorded
+        return reports
+
+    def _receive_safely(self, arrival: Arrival) -> ReceiveReport:
+        """Receive; an unexpected failure is recorded against the archived bytes, not retried forever."""
+        try:
+            return self.receiver.receive(arrival)
+        except Exception as exc:  # a bug must not lose the file nor stop the other files
+            logging.getLogger("edihub.inbound").exception("processing %s failed", arrival.archive_path)
+            from hub.services.inbound import record_failure
+            return record_failure(self.context, arrival, exc)
+
     def close(self) -> None:
         """Close transports and the store's connections."""
         self.pool.close()
@@ -189,13 +275,15 @@ def bootstrap(home: Path | str | None = None, settings: Settings | None = None,
     if migrate_store:
         migrate(engine)
     archive = Archive(settings.archive_dir)
-    pool = TransportPool(cfg.partners, factories, settings.home)
+    pool = TransportPool(cfg.partners, factories, settings.home, settings.channels)
     context = HubContext(uow=lambda: SqlUnitOfWork(engine), partners=cfg.partners,
                          catalog=cfg.catalog, renderers=cfg.renderers,
                          channels=frozenset(settings.channels), review=settings.review,
                          routing=settings.routing, company=settings.company,
-                         po_prefix=settings.po_prefix, clock=clock)
-    return Hub(settings, engine, context, pool, archive, clock)
+                         po_prefix=settings.po_prefix, clock=clock,
+                         channel_targets=channel_targets(settings),
+                         answer_mappings=cfg.answer_mappings)
+    return Hub(settings, engine, context, pool, archive, clock, Receiver(context, archive.root))
 
 
 __all__ = ["Hub", "bootstrap", "load_configuration", "load_partners", "utc_now"]

@@ -97,6 +97,6 @@ class NotFoundError(HubError):
 class DeliveryError(HubError):
     """A document could not be delivered; ``transient`` says whether retrying may help."""
 
-    def __init__(self, message: str, transient: bool, code: str):
-        self.transient, self.incident_code = transient, code
+    def __init__(self, message: str, transient: bool, code: str, retry_after: float | None = None):
+        self.transient, self.incident_code, self.retry_after = transient, code, retry_after
         super().__init__(message)

@@ -22,12 +22,25 @@ from hub.services.imports import ImportReport
 log = logging.getLogger("edihub.worker")
 
 
+def trigger(schedule: str):
+    """An APScheduler trigger from a partner file's poll schedule ("interval:5m", "cron:*/10 * * * *")."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+    kind, _, rest = schedule.partition(":")
+    if kind == "cron":
+        return CronTrigger.from_crontab(rest, timezone=timezone.utc)
+    unit = {"s": 1, "m": 60, "h": 3600}[rest[-1]]
+    return IntervalTrigger(seconds=float(rest[:-1]) * unit, timezone=timezone.utc)
+
+
 @dataclass
 class PassReport:
     """What one pass of every job did."""
 
     dispatch: DispatchReport = field(default_factory=DispatchReport)
     imports: list[ImportReport] = field(default_factory=list)
+    received: list = field(default_factory=list)
+    overdue: tuple[int, int] = (0, 0)
 
 
 class Worker:
@@ -63,10 +76,31 @@ class Worker:
         log.info("%s", report.summary())
         return report
 
+    def poll(self, partner_id: str) -> list:
+        """Fetch and apply what one partner left in its inbox."""
+        if self.stop.is_set():
+            return []
+        reports = self.hub.poll_inbox(partner_id)
+        for r in reports:
+            log.info("%s: %s, %s transaction(s), %s applied, %s ack(s) queued", partner_id, r.state,
+                     r.transactions, r.applied, r.acks_queued)
+        return reports
+
+    def poll_all(self) -> list:
+        """Every active partner's inbox, once."""
+        return [r for pid, p in self.hub.context.partners.items() if p.active for r in self.poll(pid)]
+
+    def overdue(self) -> tuple[int, int]:
+        """Raise and clear Incidents for late 997/855/856."""
+        from hub.services.overdue import check_overdue
+        return check_overdue(self.hub.context)
+
     def run_once(self) -> PassReport:
-        """One pass of every job: drop folders first, so their orders go out in the same pass."""
+        """One pass of every job: intake first, so the pass sends what it takes in, then answers."""
         imports = self.drop_folders()
-        return PassReport(dispatch=self.dispatch(), imports=imports)
+        received = self.poll_all()
+        dispatch = self.dispatch()
+        return PassReport(dispatch=dispatch, imports=imports, received=received, overdue=self.overdue())
 
     def wake_dispatch(self) -> None:
         """Run the dispatcher now instead of at its next tick (new documents were queued)."""
@@ -85,6 +119,10 @@ class Worker:
                           **common)
         scheduler.add_job(self.drop_folders, "interval", seconds=jobs.drop_folder_seconds,
                           id="drop_folders", **common)
+        scheduler.add_job(self.overdue, "interval", seconds=jobs.overdue_seconds, id="overdue", **common)
+        for pid, partner in self.hub.context.partners.items():
+            if partner.active:
+                scheduler.add_job(self.poll, trigger(partner.poll), args=[pid], id=f"poll:{pid}", **common)
         self._scheduler = scheduler
         self.hub.context.on_queued = self.wake_dispatch
 

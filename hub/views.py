@@ -45,7 +45,7 @@ def order_view(conn: Connection, order_id: int) -> dict | None:
     po_ids = [p["id"] for p in pos]
     po_lines = conn.execute(select(t.po_lines).where(t.po_lines.c.purchase_order_id.in_(po_ids))
                             .order_by(t.po_lines.c.line_number)).mappings().all() if po_ids else []
-    docs = _documents(conn, po_ids)
+    docs = _documents(conn, po_ids) + _received(conn, order_id, po_ids)
     return {
         "id": o["id"], "channel": o["channel"], "channel_order_id": o["channel_order_id"],
         "state": o["state"], "hold_reason": o["hold_reason"],
@@ -89,6 +89,28 @@ def _documents(conn: Connection, po_ids: list[int]) -> list[dict]:
              "attempts": r["attempts"], "last_error": r["last_error"],
              "created_at": _iso(r["created_at"]), "done_at": _iso(r["done_at"]),
              "purchase_order_id": r["purchase_order_id"]} for r in rows]
+
+
+def _received(conn: Connection, order_id: int, po_ids: list[int]) -> list[dict]:
+    """Documents partners sent about this order: found through the events they caused."""
+    e, i = t.events, t.interchanges
+    cond = e.c.order_id == order_id
+    if po_ids:
+        cond = or_(cond, e.c.purchase_order_id.in_(po_ids))
+    pairs = conn.execute(select(e.c.interchange_id, e.c.purchase_order_id).distinct()
+                         .where(cond, e.c.interchange_id.is_not(None))).all()
+    by_id: dict[int, int | None] = {}
+    for iid, pid in pairs:
+        by_id[iid] = by_id.get(iid) or pid
+    if not by_id:
+        return []
+    rows = conn.execute(select(i.c.id, i.c.doc_type, i.c.control_number, i.c.filename, i.c.remote_name,
+                               i.c.state, i.c.created_at, i.c.done_at)
+                        .where(i.c.id.in_(list(by_id)), i.c.direction == "in")).mappings()
+    return [{"id": r["id"], "direction": "in", "doc_type": r["doc_type"], "control_number": r["control_number"],
+             "filename": r["remote_name"] or r["filename"], "state": r["state"], "attempts": 0,
+             "last_error": "", "created_at": _iso(r["created_at"]), "done_at": _iso(r["done_at"] or r["created_at"]),
+             "purchase_order_id": by_id[r["id"]]} for r in rows]
 
 
 def _incidents(conn: Connection, order_id: int, po_ids: list[int]) -> list[dict]:

@@ -32,17 +32,22 @@ class Archive:
 
     def store_in(self, stream: BinaryIO, at: datetime) -> tuple[Path, str, int]:
         """Copy an inbound stream to the archive in chunks; return (path, sha256, size)."""
+        def copy(sink: BinaryIO) -> None:
+            while chunk := stream.read(CHUNK):
+                sink.write(chunk)
+        return self.store_in_with(copy, at)
+
+    def store_in_with(self, fill, at: datetime) -> tuple[Path, str, int]:
+        """Archive what ``fill(sink)`` writes (e.g. a transport's fetch); return (path, sha256, size)."""
         folder = self._dir("in", at)
-        digest, size = hashlib.sha256(), 0
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".in-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as fh:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    fh.write(chunk)
+                sink = _HashingWriter(fh)
+                fill(sink)
                 fh.flush()
                 os.fsync(fh.fileno())
+            digest, size = sink.digest, sink.size
             sha = digest.hexdigest()
             path = folder / f"{at:%H%M%S}-{sha[:16]}.edi"
             os.replace(temp, path)
@@ -77,6 +82,19 @@ class Archive:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+
+class _HashingWriter:
+    """A file wrapper that hashes and counts what passes through it."""
+
+    def __init__(self, fh: BinaryIO):
+        self.fh, self.digest, self.size = fh, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        """Write, hash and count."""
+        self.digest.update(data)
+        self.size += len(data)
+        return self.fh.write(data)
 
 
 def _safe(text: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from hub.domain.partner import Partner
-from hub.errors import DeliveryError, PartnerConfigError
+from hub.errors import ConfigError, DeliveryError, PartnerConfigError
 from transports.base import OutboundFile, Transport
 from transports.errors import PermanentTransportError, TransientTransportError, TransportConfigError
 
@@ -23,8 +23,9 @@ class TransportPool:
     """One transport per partner, created on first use and reused (connections included)."""
 
     def __init__(self, partners: dict[str, Partner], factories: dict[str, TransportFactory],
-                 home: Path):
+                 home: Path, channels: dict | None = None):
         self.partners, self.factories, self.home = partners, factories, home
+        self.channels = channels or {}
         self._open: dict[str, Transport] = {}
 
     def check(self, partner: Partner) -> None:
@@ -32,7 +33,11 @@ class TransportPool:
         self._build(partner).close()
 
     def get(self, partner_id: str) -> Transport:
-        """The partner's transport (built on first use)."""
+        """The transport for a partner id, or for ``channel:<name>:<notify-webhook|notify-file>``."""
+        if partner_id.startswith("channel:"):
+            if partner_id not in self._open:
+                self._open[partner_id] = self._channel_transport(partner_id)
+            return self._open[partner_id]
         if partner_id not in self._open:
             partner = self.partners.get(partner_id)
             if partner is None:
@@ -48,11 +53,42 @@ class TransportPool:
         try:
             receipt = transport.send(OutboundFile(filename, payload, content_type))
         except TransientTransportError as exc:
-            raise DeliveryError(f"{partner_id}: {exc}", True, exc.incident_code) from exc
+            raise DeliveryError(f"{partner_id}: {exc}", True, exc.incident_code,
+                                getattr(exc, "retry_after", None)) from exc
         except PermanentTransportError as exc:
             raise DeliveryError(f"{partner_id}: {exc}", False, exc.incident_code) from exc
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
                 for k, v in dataclasses.asdict(receipt).items()}
+
+    def _channel_transport(self, key: str) -> Transport:
+        """A channel's webhook or notification folder, from its [channels.<name>] settings."""
+        _, name, target = (key.split(":") + ["", ""])[:3]
+        channel = self.channels.get(name)
+        if channel is None:
+            raise DeliveryError(f"channel {name!r} is not configured any more: its notification "
+                                "cannot be sent", False, "channel.unknown")
+        if target == "notify-webhook" and channel.webhook_url:
+            settings = {"type": "webhook", "url": channel.webhook_url,
+                        "secret_env": channel.webhook_secret_env}
+            kind = "webhook"
+        elif target == "notify-file" and channel.notify_folder is not None:
+            settings, kind = {"type": "folder", "path": str(channel.notify_folder)}, "folder"
+        else:
+            raise DeliveryError(f"channel {name!r} has no {target} configured any more", False,
+                                "channel.unknown")
+        try:
+            return self.factories[kind](settings, self.home)
+        except TransportConfigError as exc:
+            raise ConfigError("edihub.toml", f"channels.{name}.{'webhook_' if kind == 'webhook' else 'notify_'}"
+                                             f"{exc.key}", exc.problem) from None
+
+    def check_channel(self, name: str) -> None:
+        """Build a channel's notification transports now, so a wrong setting fails at start-up."""
+        channel = self.channels[name]
+        targets = (["notify-webhook"] if channel.webhook_url else []) + \
+            (["notify-file"] if channel.notify_folder is not None else [])
+        for target in targets:
+            self._channel_transport(f"channel:{name}:{target}").close()
 
     def _build(self, partner: Partner) -> Transport:
         factory = self.factories.get(partner.transport.type)

@@ -68,6 +68,8 @@ def load_partner(path: Path) -> Partner:
         raise root.fail(po_format, f"po_format is \"{po_format}\" but there is no [{po_format}] table")
     x12 = _x12(root.table("x12")) if "x12" in root.data else None
     xml = _xml(root.table("xml")) if "xml" in root.data else None
+    if po_format == "xml" and not xml.mapping:
+        raise root.fail("xml.mapping", "po_format is \"xml\": name the mapping that writes its orders")
     return Partner(
         id=pid,
         name=root.text("name"),
@@ -159,15 +161,16 @@ def _key_named(problem: str, keys) -> str:
 
 
 def _xml(t: Table) -> XmlProfile:
-    t.allow("mapping", "params", "secret_params", "file_extension")
+    t.allow("mapping", "params", "secret_params", "file_extension", "answers")
     params, secrets = t.table("params"), t.table("secret_params")
     for sub in (params, secrets):
         for key, value in sub.data.items():
             if not isinstance(value, str):
                 raise sub.fail(key, "must be a string")
-    return XmlProfile(mapping=t.text("mapping"), params=dict(params.data),
+    return XmlProfile(mapping=t.get("mapping", str, ""), params=dict(params.data),
                       secret_params=dict(secrets.data),
-                      file_extension=t.get("file_extension", str, "xml", str.isalnum))
+                      file_extension=t.get("file_extension", str, "xml", str.isalnum),
+                      answers=t.strings("answers", ()))
 
 
 def _transport(t: Table) -> TransportConfig:

@@ -90,6 +90,17 @@ class Repository:
         row = self.conn.execute(select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
         return None if row is None else self._order_with_lines(row)
 
+    def orders_by_id(self, ids: set[int]) -> dict[int, Order]:
+        """Orders with their lines, by id, in two queries."""
+        if not ids:
+            return {}
+        o, ol = t.orders, t.order_lines
+        heads = self.conn.execute(select(o).where(o.c.id.in_(ids))).mappings().all()
+        lines: dict[int, list[OrderLine]] = {h["id"]: [] for h in heads}
+        for r in self.conn.execute(select(ol).where(ol.c.order_id.in_(ids)).order_by(ol.c.id)).mappings():
+            lines[r["order_id"]].append(_order_line_from(r))
+        return {h["id"]: _order_from(h, lines[h["id"]]) for h in heads}
+
     def find_order(self, channel: str, channel_order_id: str) -> Order | None:
         """An order by its channel and the channel's order id, or None."""
         o = t.orders
@@ -144,14 +155,63 @@ class Repository:
         return None if row is None else self._po_with_lines(row)
 
     def _po_with_lines(self, row) -> PurchaseOrder:
-        lines = self.conn.execute(select(t.po_lines).where(t.po_lines.c.purchase_order_id == row["id"])
-                                  .order_by(t.po_lines.c.line_number)).mappings()
-        po = PurchaseOrder(po_number=row["po_number"], partner_id=row["partner_id"],
-                           order_id=row["order_id"], lines=[_po_line_from(r) for r in lines],
-                           created_at=row["created_at"], id=row["id"], state=PoState(row["state"]),
-                           ack_status=row["ack_status"], route_attempt=row["route_attempt"],
-                           test_mode=row["test_mode"], version=row["version"])
-        return po
+        return self._with_lines([row])[0]
+
+    def purchase_orders_by_number(self, numbers: set[str]) -> dict[str, PurchaseOrder]:
+        """Purchase orders (with lines) by PO number, in two queries."""
+        if not numbers:
+            return {}
+        p, ln = t.purchase_orders, t.po_lines
+        heads = self.conn.execute(select(p).where(p.c.po_number.in_(numbers))).mappings().all()
+        return {po.po_number: po for po in self._with_lines(heads)}
+
+    def purchase_orders_by_id(self, ids: set[int]) -> dict[int, PurchaseOrder]:
+        """Purchase orders (with lines) by id, in two queries."""
+        if not ids:
+            return {}
+        p = t.purchase_orders
+        heads = self.conn.execute(select(p).where(p.c.id.in_(ids))).mappings().all()
+        return {po.id: po for po in self._with_lines(heads)}
+
+    def _with_lines(self, heads) -> list[PurchaseOrder]:
+        ln = t.po_lines
+        lines: dict[int, list[PoLine]] = {h["id"]: [] for h in heads}
+        if lines:
+            for r in self.conn.execute(select(ln).where(ln.c.purchase_order_id.in_(list(lines)))
+                                       .order_by(ln.c.line_number)).mappings():
+                lines[r["purchase_order_id"]].append(_po_line_from(r))
+        return [_po_from(h, lines[h["id"]]) for h in heads]
+
+    def save_purchase_orders(self, pos: list[PurchaseOrder], now: datetime,
+                             stamps: dict[int, dict[str, datetime]] | None = None) -> None:
+        """Write back several loaded purchase orders; refuse if any changed meanwhile."""
+        if not pos:
+            return
+        stamps = stamps or {}
+        p = t.purchase_orders
+        by_stamp: dict[tuple, list[dict]] = {}
+        for po in pos:
+            extra = stamps.get(po.id, {})
+            by_stamp.setdefault(tuple(sorted(extra)), []).append(
+                {"pid": po.id, "v": po.version, "state": po.state.value, "ack_status": po.ack_status,
+                 "updated_at": now, "version": po.version + 1, **extra})
+        changed = 0
+        for keys, rows in by_stamp.items():
+            # Stamps keep the first arrival: a second 855 does not move poack_at.
+            first = {k: func.coalesce(p.c[k], bindparam(f"s_{k}")) for k in keys}
+            for row in rows:
+                for k in keys:
+                    row[f"s_{k}"] = row.pop(k)
+            changed += self.conn.execute(update(p).where(p.c.id == bindparam("pid"),
+                                                         p.c.version == bindparam("v")).values(**first),
+                                         rows).rowcount
+        if changed != len(pos):
+            raise ConcurrentUpdateError("a purchase order changed while its answers were applied; "
+                                        "the batch is applied again")
+        for po in pos:
+            po.version += 1
+        self.conn.execute(update(t.po_lines).where(t.po_lines.c.id == bindparam("lid")),
+                          [{"lid": ln.id, **_po_line_row(ln, po.id)} for po in pos for ln in po.lines])
 
     def save_purchase_order(self, po: PurchaseOrder, now: datetime, **stamps: datetime) -> None:
         """Write back a loaded purchase order; refuse if another writer changed it meanwhile."""
@@ -329,6 +389,14 @@ def _order_from(r, lines: list[OrderLine]) -> Order:
                  ship_to=Address(r["ship_name"], r["ship_address1"], r["ship_address2"], r["ship_city"],
                                  r["ship_state"], r["ship_postal_code"], r["ship_country"]),
                  lines=lines, id=r["id"], state=OrderState(r["state"]), hold_reason=r["hold_reason"])
+
+
+def _po_from(row, lines: list[PoLine]) -> PurchaseOrder:
+    return PurchaseOrder(po_number=row["po_number"], partner_id=row["partner_id"],
+                         order_id=row["order_id"], lines=lines, created_at=row["created_at"],
+                         id=row["id"], state=PoState(row["state"]), ack_status=row["ack_status"],
+                         route_attempt=row["route_attempt"], test_mode=row["test_mode"],
+                         version=row["version"])
 
 
 def _order_line_from(r) -> OrderLine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from hub.adapters.inbound_store import InboundStore
 from hub.adapters.outbox import Outbox
 from hub.adapters.repository import Repository
 
@@ -21,6 +22,7 @@ class SqlUnitOfWork:
         self.conn.begin()
         self.repo = Repository(self.conn)
         self.outbox = Outbox(self.conn)
+        self.inbound = InboundStore(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:

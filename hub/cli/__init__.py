@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from hub.cli.common import HomeContext
+from hub.cli.inbound import inbound
 from hub.cli.instance import demo, init
 from hub.cli.orders import orders
 from hub.cli.partners import partners
@@ -34,5 +35,5 @@ def main(ctx: click.Context, home: Path | None, verbose: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, demo, run, serve, orders, partners, x12):
+for command in (init, demo, run, serve, orders, partners, inbound, x12):
     main.add_command(command)

@@ -43,8 +43,10 @@ def _create(directory: Path, with_demo: bool, force: bool) -> list[Path]:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 def demo(directory: Path) -> None:
     """Run the demo: create DIRECTORY (default ./demo) if needed, take in the sample orders,
-    send the purchase orders, and show where everything went."""
+    send the purchase orders, let the demo suppliers answer (997, 855, 856 and their XML
+    equivalents) and show every order going from received to shipped."""
     from hub.bootstrap import bootstrap
+    from hub.demo.suppliers import demo_suppliers
     from hub.jobs import Worker
 
     fresh = not (directory / "edihub.toml").exists()
@@ -57,11 +59,20 @@ def demo(directory: Path) -> None:
     hub = bootstrap(directory)
     try:
         print_report(hub.import_file(directory / "samples" / "orders.jsonl"))
-        report = Worker(hub, drop_settle_seconds=0).run_once()
+        worker = Worker(hub, drop_settle_seconds=0)
+        report = worker.run_once()
         for imp in report.imports:
             print_report(imp)
-        d = report.dispatch
-        out.print(f"dispatch: {d.sent} purchase orders sent, {d.failed} failed")
+        out.print(f"sent {report.dispatch.sent} purchase order(s) to the suppliers")
+        suppliers = demo_suppliers(directory)
+        for turn in range(1, 4):
+            written = [name for s in suppliers for name in s.turn(hub.clock())]
+            if not written:
+                break
+            report = worker.run_once()
+            applied = sum(r.applied for r in report.received)
+            out.print(f"turn {turn}: the suppliers answered with {len(written)} file(s); the hub applied "
+                      f"{applied} document(s) and sent {report.dispatch.sent} (purchase orders and 997s)")
         _show(hub)
     finally:
         hub.close()

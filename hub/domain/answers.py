@@ -24,7 +24,9 @@ REJECTED_CODES = frozenset({"IR", "ID", "R1", "R2", "R3", "R4", "R5", "R6", "R7"
 HOLD_CODES = frozenset({"IH", "IF", "IW"})
 KNOWN_CODES = ACCEPTED_CODES | BACKORDER_CODES | REJECTED_CODES | HOLD_CODES
 # BAK02 acknowledgement types that accept the whole PO as sent when no line says otherwise.
-ACCEPT_ALL = frozenset({"AD", "AK", "AP", "AT", "AC", "AE"})
+# AC ("with detail and change") is not among them: it details the lines it changes, and a
+# line it does not mention keeps the status it had.
+ACCEPT_ALL = frozenset({"AD", "AK", "AP", "AT", "AE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,8 @@ def _advance(po: PurchaseOrder, wanted: PoState, out: Applied) -> None:
 
 def functional_ack_status(acked: AckedSet) -> str:
     """accepted, accepted_with_errors or rejected, from AK501 / IK501."""
-    return {"A": "accepted", "E": "accepted_with_errors", "W": "accepted_with_errors",
-            "X": "accepted_with_errors"}.get(acked.status, "rejected")
+    # W and X (rejected, assurance failed / content after decryption) are rejections too.
+    return {"A": "accepted", "E": "accepted_with_errors"}.get(acked.status, "rejected")
 
 
 def apply_functional_ack(po: PurchaseOrder, acked: AckedSet) -> Applied:
@@ -211,7 +213,13 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
                                     "reaches the customer twice"))
         return out, []
     matched = []
-    for item in order.items:
+    # A ship notice that lists no items for an order ships the whole of it (cXML and several
+    # X12 conventions say so): every line's quantity still to come.
+    items = order.items or tuple(
+        ShippedItem(line_number=str(pl.line_number), quantity=_still_to_ship(pl))
+        for pl in po.lines if pl.state not in (LineState.REROUTED, LineState.CANCELLED,
+                                               LineState.REJECTED) and _still_to_ship(pl) > 0)
+    for item in items:
         pl = match_line(po, item.line_number, item.vendor_item, item.buyer_item)
         if pl is None:
             out.problems.append(Problem("asn.unknown_item",
@@ -222,8 +230,7 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
             continue
         matched.append((pl, item))
         pl.qty_shipped += item.quantity
-        expected = pl.qty_accepted + pl.qty_backordered if pl.qty_accepted + pl.qty_backordered \
-            else pl.quantity - pl.qty_rejected
+        expected = _expected(pl)
         if pl.qty_shipped > expected:
             out.problems.append(Problem("asn.over_shipment",
                                         f"856 {shipment_id}: line {pl.line_number} ({pl.sku}) of "
@@ -239,6 +246,16 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
         done = all(pl.state == LineState.SHIPPED for pl in live)
         _advance(po, PoState.SHIPPED if done else PoState.PARTIALLY_SHIPPED, out)
     return out, matched
+
+
+def _expected(pl: PoLine) -> int:
+    """Units the supplier is to ship on a line: what it took (or, without an 855, what we sent)."""
+    taken = pl.qty_accepted + pl.qty_backordered
+    return taken if taken else pl.quantity - pl.qty_rejected
+
+
+def _still_to_ship(pl: PoLine) -> int:
+    return max(0, _expected(pl) - pl.qty_shipped)
 
 
 # -- the order ---------------------------------------------------------------------------------

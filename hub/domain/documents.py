@@ -102,7 +102,7 @@ class ShipNotice:
     expected_delivery: date | None = None  # DTM*017 / 067 (estimated delivery)
     carrier: str = ""        # TD503 (SCAC when TD502 = 2)
     service: str = ""        # TD505 (routing) or TD512 service level
-    tracking_numbers: tuple[str, ...] = ()   # REF*2I / CN / BM / ... and MAN*CP
+    tracking_numbers: tuple[str, ...] = ()   # REF*2I / 08 / CN / AW / WY and MAN*CP (not BM)
     bill_of_lading: str = ""  # REF*BM
     pro_number: str = ""     # REF*CN
     orders: tuple[ShippedOrder, ...] = ()

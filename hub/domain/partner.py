@@ -38,11 +38,12 @@ class X12Profile:
 class XmlProfile:
     """How to write a supplier's own XML: an XSLT mapping and the parameters it takes."""
 
-    mapping: str
+    mapping: str = ""                 # outbound PO mapping (empty: the partner reads X12 850s)
     params: dict[str, str] = field(default_factory=dict)
     # Parameters whose values come from environment variables (e.g. a cXML shared secret).
     secret_params: dict[str, str] = field(default_factory=dict)
     file_extension: str = "xml"
+    answers: tuple[str, ...] = ()     # inbound mappings for the partner's confirmations/ship notices
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,9 @@ ORDER_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
 _P = PoState
 PO_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
     _P.NEEDS_ATTENTION: frozenset({_P.QUEUED, _P.CANCELLED}),
-    _P.QUEUED: frozenset({_P.SENT, _P.FAILED, _P.CANCELLED}),
+    # An answer proves delivery even if our record of sending it was lost (a worker crash).
+    _P.QUEUED: frozenset({_P.SENT, _P.FAILED, _P.CANCELLED, _P.ACKNOWLEDGED, _P.ACCEPTED,
+                          _P.REJECTED, _P.PARTIALLY_SHIPPED, _P.SHIPPED}),
     # Answers can overtake each other: an 855 or 856 may arrive before the 997.
     _P.SENT: frozenset({_P.ACKNOWLEDGED, _P.ACCEPTED, _P.REJECTED, _P.PARTIALLY_SHIPPED,
                         _P.SHIPPED, _P.QUEUED, _P.CANCELLED}),

@@ -207,9 +207,12 @@ class Syntax:
 class Envelope:
     """ISA/GS/ST and SE/GE/IEA for one partner; identities are laid out once, numbers per call."""
 
-    __slots__ = ("_syntax", "_isa_head", "_isa_tail", "_gs_head", "_gs_tail")
+    __slots__ = ("_syntax", "_isa_head", "_isa_tail", "_gs_head", "_gs_tail", "_set_id")
 
-    def __init__(self, profile: X12Profile, test_mode: bool, syntax: Syntax):
+    def __init__(self, profile: X12Profile, test_mode: bool, syntax: Syntax,
+                 functional_id: str = "PO", set_id: str = "850", ack_requested: bool | None = None):
+        """``functional_id`` (GS01) and ``set_id`` (ST01) default to a purchase order; an
+        acknowledgement passes "FA"/"997" and ack_requested=False (never ack an ack)."""
         e, end = syntax.element, syntax.end
         self._syntax = syntax
         # ISA02/ISA04 pad to 10 and ISA06/ISA08 to 15 characters: the ISA is fixed width.
@@ -219,24 +222,26 @@ class Envelope:
                                  profile.receiver_qualifier, profile.receiver_id.ljust(15), ""])
         isa11 = syntax.rep if profile.version == "005010" else "U"   # repetition separator or "U"
         self._isa_tail = (isa11, profile.isa_version,
-                          e.join(["1" if profile.ack_requested else "0",    # ISA14
+                          e.join(["1" if (profile.ack_requested if ack_requested is None
+                                          else ack_requested) else "0",      # ISA14
                                   "T" if test_mode else "P",                 # ISA15
                                   syntax.sub]) + end)                        # ISA16
-        self._gs_head = e.join(["GS", "PO", profile.gs_sender_id, profile.gs_receiver_id, ""])
+        self._gs_head = e.join(["GS", functional_id, profile.gs_sender_id, profile.gs_receiver_id, ""])
+        self._set_id = set_id
         self._gs_tail = e + "X" + e + profile.version + end                  # GS07, GS08
 
     def header(self, interchange: int, group: int, transaction: int, now: datetime) -> str:
-        """ISA, GS and ST*850, each with its terminator."""
+        """ISA, GS and ST, each with its terminator."""
         e, end = self._syntax.element, self._syntax.end
         isa11, isa12, isa14_16 = self._isa_tail
         stamp = now.strftime("%Y%m%d%H%M")   # ISA09 is YYMMDD, GS04 CCYYMMDD; both take HHMM
         isa = (self._isa_head + stamp[2:8] + e + stamp[8:] + e + isa11 + e + isa12 + e +
                interchange_number(interchange) + e + isa14_16)
         gs = self._gs_head + stamp[:8] + e + stamp[8:] + e + group_number(group) + self._gs_tail
-        return isa + gs + "ST" + e + "850" + e + transaction_number(transaction) + end
+        return isa + gs + "ST" + e + self._set_id + e + transaction_number(transaction) + end
 
     def trailer(self, interchange: int, group: int, transaction: int, body_segments: int) -> str:
-        """SE (counting ST and SE), GE and IEA for an interchange of one group with one 850."""
+        """SE (counting ST and SE), GE and IEA for an interchange of one group with one set."""
         e, end = self._syntax.element, self._syntax.end
         return ("SE" + e + str(body_segments + 2) + e + transaction_number(transaction) + end +
                 "GE" + e + "1" + e + group_number(group) + end +

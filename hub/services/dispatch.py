@@ -93,7 +93,8 @@ class Dispatcher:
         return total
 
     def _deliver(self, item):
-        key = item.partner_id or f"channel:{item.channel}"
+        # Partners are reached by their id; channels by name and notification kind.
+        key = item.partner_id or f"channel:{item.channel}:{item.doc_type}"
         breaker = self.breakers.setdefault(key, CircuitBreaker())
         if not breaker.allow(time.monotonic()):
             return (item, "defer", None)
@@ -137,7 +138,8 @@ class Dispatcher:
                                                           else timedelta(0)))
                 elif detail.transient and item.attempts < self.max_attempts:
                     report.retrying += 1
-                    delay = backoff_seconds(item.attempts, self.retry_base_seconds, rand=self.rand)
+                    delay = max(backoff_seconds(item.attempts, self.retry_base_seconds, rand=self.rand),
+                                detail.retry_after or 0)   # the server may ask us to wait longer
                     uow.outbox.mark_retry(item.id, str(detail), now + timedelta(seconds=delay))
                     incidents.append(_delivery_incident(item, detail, retrying=True))
                 else:

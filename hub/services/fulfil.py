@@ -76,12 +76,13 @@ def decide(uow: UnitOfWork, hub: HubContext, orders: list[Order], known: set[str
 
 
 def queue(uow: UnitOfWork, hub: HubContext, routed: list[tuple[Order, dict]], now: datetime,
-          out: Outcome) -> list[Order]:
+          out: Outcome, attempts: dict[int, int] | None = None) -> list[Order]:
     """Create the purchase orders of stored, routed orders and queue their documents.
 
+    ``attempts`` gives the route attempt per order id (re-routes count up from 2).
     Returns the orders whose state changed here (a document that could not be built).
     """
-    pos = _create_purchase_orders(uow, hub, routed, now)
+    pos = _create_purchase_orders(uow, hub, routed, now, attempts or {})
     prepared = _prepare_documents(hub, pos, out, now)
     uow.repo.insert_purchase_orders([po for _, po in pos], now)
     _queue_documents(uow, hub, prepared, out, now)
@@ -125,7 +126,7 @@ def record_stops(out: Outcome, now: datetime) -> None:
 
 
 def _create_purchase_orders(uow: UnitOfWork, hub: HubContext, routed: list[tuple[Order, dict]],
-                            now: datetime) -> list[tuple[Order, PurchaseOrder]]:
+                            now: datetime, attempts: dict[int, int]) -> list[tuple[Order, PurchaseOrder]]:
     total = sum(len(shares) for _, shares in routed)
     if not total:
         return []
@@ -134,7 +135,8 @@ def _create_purchase_orders(uow: UnitOfWork, hub: HubContext, routed: list[tuple
     for order, shares in routed:
         numbers = [f"{hub.po_prefix}{k:07d}" for k in range(n, n + len(shares))]
         n += len(shares)
-        pos.extend((order, po) for po in build_purchase_orders(order, shares, numbers, hub.partners, now))
+        pos.extend((order, po) for po in build_purchase_orders(order, shares, numbers, hub.partners,
+                                                                now, attempts.get(order.id, 1)))
     return pos
 
 

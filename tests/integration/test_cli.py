@@ -140,7 +140,17 @@ def test_demo_runs_and_can_run_again(tmp_path):
     assert first.exit_code == 0
     assert "orders.jsonl: 5 created" in first.output
     assert "marketplace-export.csv: 2 created, 0 already there, 0 conflicting, 1 refused" in first.output
-    assert "dispatch: 6 purchase orders sent" in first.output
+    assert "sent 6 purchase order(s) to the suppliers" in first.output
+    assert "turn 1: the suppliers answered" in first.output
+    hub = bootstrap(home)
+    with hub.uow(readonly=True) as uow:
+        states = dict(uow.conn.execute(select(t.orders.c.channel_order_id, t.orders.c.state)).all())
+    hub.close()
+    # Every order a supplier can fill ends shipped (a rejected line went to the other supplier,
+    # a backordered one shipped a turn later); the held and the unroutable order wait for a person.
+    assert states == {"WS-10001": "shipped", "WS-10002": "shipped", "WS-10003": "on_hold",
+                      "WS-10004": "needs_attention", "WS-10005": "shipped", "MP-5501": "shipped",
+                      "MP-5502": "shipped"}
     second = CliRunner().invoke(main, ["demo", str(home)], catch_exceptions=False)
     assert "orders.jsonl: 0 created, 5 already there" in second.output
 

@@ -403,7 +403,7 @@ def test_xml_parameter_errors(tmp_path, extra, where, problem):
 
 
 @pytest.mark.parametrize(("old", "new", "where", "problem"), [
-    ('mapping = "xml/initech.xsl"\n', "", "xml.mapping", "required: must not be empty"),
+    ('mapping = "xml/initech.xsl"\n', "", "xml.mapping", "po_format is \"xml\": name the mapping that writes its orders"),
     ('mapping = "xml/initech.xsl"\n', 'mapping = "xml/initech.xsl"\nfile_extension = "x.ml"\n',
      "xml.file_extension", "invalid value 'x.ml'"),
     ('mapping = "xml/initech.xsl"\n', 'mapping = "xml/initech.xsl"\nxslt = "a.xsl"\n',

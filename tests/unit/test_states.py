@@ -88,6 +88,7 @@ def test_every_state_can_still_end(table, terminal):
 
 LEGAL = [
     (PO_TRANSITIONS, P.QUEUED, P.SENT),
+    (PO_TRANSITIONS, P.QUEUED, P.ACCEPTED),           # answered before its send was recorded
     (PO_TRANSITIONS, P.SENT, P.ACKNOWLEDGED),
     (PO_TRANSITIONS, P.SENT, P.ACCEPTED),             # the 855 overtook the 997
     (PO_TRANSITIONS, P.SENT, P.SHIPPED),              # the 856 came before any 855
@@ -111,8 +112,8 @@ LEGAL = [
 
 ILLEGAL = [
     (PO_TRANSITIONS, P.SHIPPED, P.SENT),
-    (PO_TRANSITIONS, P.QUEUED, P.ACCEPTED),           # an 855 for a PO never sent
-    (PO_TRANSITIONS, P.QUEUED, P.SHIPPED),
+    (PO_TRANSITIONS, P.QUEUED, P.NEEDS_ATTENTION),    # a queued document was built already
+    (PO_TRANSITIONS, P.SHIPPED, P.ACCEPTED),          # a late 855 does not undo a shipment
     (PO_TRANSITIONS, P.CANCELLED, P.QUEUED),
     (PO_TRANSITIONS, P.PARTIALLY_SHIPPED, P.ACCEPTED),
     (PO_TRANSITIONS, P.PARTIALLY_SHIPPED, P.CANCELLED),

@@ -1,0 +1,106 @@
+"""What inbound processing reads and writes: received interchanges, acks, shipments, order lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+
+from hub.adapters import tables as t
+from hub.domain.states import InterchangeState
+
+
+class InboundStore:
+    """Received interchanges and the records answers leave behind, on one connection."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def first_with_sha(self, sha: str) -> tuple[int, str] | None:
+        """(id, state) of an earlier inbound row holding exactly these bytes, if any."""
+        i = t.interchanges
+        row = self.conn.execute(select(i.c.id, i.c.state).where(
+            i.c.direction == "in", i.c.sha256 == sha, i.c.state != InterchangeState.DUPLICATE.value)
+            .order_by(i.c.id).limit(1)).first()
+        return None if row is None else (row[0], row[1])
+
+    def seen_control(self, partner_id: str, control: str) -> tuple[int, str, str] | None:
+        """(id, sha256, state) of the live inbound interchange with this ISA13 from the partner."""
+        i = t.interchanges
+        row = self.conn.execute(select(i.c.id, i.c.sha256, i.c.state).where(
+            i.c.direction == "in", i.c.partner_id == partner_id, i.c.doc_type == "X12",
+            i.c.control_number == control, i.c.state != InterchangeState.DUPLICATE.value)).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def add(self, **row) -> int:
+        """Insert one inbound interchange row; return its id."""
+        row.setdefault("direction", "in")
+        return self.conn.execute(insert(t.interchanges).returning(t.interchanges.c.id), row).scalar_one()
+
+    def settle(self, interchange_id: int, state: InterchangeState, now: datetime, error: str = "") -> None:
+        """Mark an inbound interchange processed, rejected or duplicate."""
+        i = t.interchanges
+        self.conn.execute(update(i).where(i.c.id == interchange_id).values(
+            state=state.value, done_at=now, last_error=error[:4000]))
+
+    def sent_sets(self, partner_id: str, group_controls: set[str]) -> dict[tuple[str, str], tuple[int, int]]:
+        """Our 850s to a partner by (GS06, ST02): (interchange id, purchase order id)."""
+        if not group_controls:
+            return {}
+        i = t.interchanges
+        rows = self.conn.execute(select(i.c.group_control, i.c.set_control, i.c.id, i.c.purchase_order_id)
+                                 .where(i.c.direction == "out", i.c.partner_id == partner_id,
+                                        i.c.group_control.in_(group_controls)))
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+    def record_acks(self, verdicts: list[tuple[int, str, int]]) -> None:
+        """Note a 997/999 verdict on our interchanges: (our interchange id, status, the 997's id)."""
+        if verdicts:
+            i = t.interchanges
+            self.conn.execute(update(i).where(i.c.id == bindparam("iid")),
+                              [{"iid": a, "ack_status": s, "ack_interchange_id": b} for a, s, b in verdicts])
+
+    def shipment_exists(self, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which (purchase order id, shipment id) pairs are already recorded."""
+        if not pairs:
+            return set()
+        s = t.shipments
+        conds = [and_(s.c.purchase_order_id == p, s.c.shipment_id == sid) for p, sid in pairs]
+        found = set()
+        for start in range(0, len(conds), 200):  # keep each statement's OR list short
+            found |= set(self.conn.execute(select(s.c.purchase_order_id, s.c.shipment_id)
+                                           .where(or_(*conds[start:start + 200]))).all())
+        return found
+
+    def add_shipments(self, rows: list[dict], lines: list[list[dict]]) -> list[int]:
+        """Insert shipments and, for each, its lines; return the shipment ids."""
+        if not rows:
+            return []
+        ids = self.conn.execute(insert(t.shipments).returning(t.shipments.c.id, sort_by_parameter_order=True),
+                                rows).scalars().all()
+        flat = [{**ln, "shipment_id": sid} for sid, group in zip(ids, lines, strict=True) for ln in group]
+        if flat:
+            self.conn.execute(insert(t.shipment_lines), flat)
+        return ids
+
+    def add_line_acks(self, rows: list[dict]) -> None:
+        """Keep each 855 line status as received (the history behind the PO line's quantities)."""
+        if rows:
+            self.conn.execute(insert(t.line_acks), rows)
+
+    def order_lines_of(self, order_ids: set[int]) -> dict[int, list[dict]]:
+        """Order lines (id, line_id, sku, quantity, candidates) per order."""
+        ol = t.order_lines
+        out: dict[int, list[dict]] = {oid: [] for oid in order_ids}
+        if order_ids:
+            for r in self.conn.execute(select(ol).where(ol.c.order_id.in_(order_ids))
+                                       .order_by(ol.c.id)).mappings():
+                out[r["order_id"]].append(dict(r))
+        return out
+
+    def purchase_order_ids_of(self, order_ids: set[int]) -> set[int]:
+        """Ids of every purchase order of these orders."""
+        if not order_ids:
+            return set()
+        p = t.purchase_orders
+        return set(self.conn.scalars(select(p.c.id).where(p.c.order_id.in_(order_ids))))

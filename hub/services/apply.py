@@ -1,0 +1,243 @@
+"""Apply a batch of suppliers' answers (997/999, 855, 856, XML) inside one unit of work.
+
+The batch's purchase orders are loaded together, the domain rules of
+:mod:`hub.domain.answers` change them, and everything they imply is written together: line
+acks, shipments, re-routed quantities, order states, channel notifications, Incidents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, apply_shipment,
+                                functional_ack_status)
+from hub.domain.documents import AckedSet, FunctionalAck, ParsedDocument, PoAck, ShipNotice
+from hub.domain.model import IncidentDraft, PurchaseOrder
+from hub.domain.partner import Partner
+from hub.services.fulfil import Outcome
+from hub.services.notify import shipment_notifications
+from hub.services.orders import refresh_orders
+from hub.services.reroute import reroute
+from hub.services.ports import HubContext, UnitOfWork
+
+
+@dataclass
+class Answer:
+    """One parsed document to apply, with where it came from."""
+
+    interchange_id: int
+    partner: Partner
+    parsed: ParsedDocument
+    where: str                    # e.g. "ISA13 000000012, ST02 0001": for messages
+
+
+@dataclass
+class ApplyReport:
+    """Counts of one batch."""
+
+    applied: int = 0
+    problems: int = 0
+    shipments: int = 0
+    duplicates: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """What a batch accumulates before it is written."""
+
+    changed: dict[int, PurchaseOrder] = field(default_factory=dict)
+    stamps: dict[int, dict[str, datetime]] = field(default_factory=dict)
+    rejected: list = field(default_factory=list)
+    line_acks: list[dict] = field(default_factory=list)
+    shipments: list[tuple[dict, list[dict], PurchaseOrder]] = field(default_factory=list)
+    verdicts: list[tuple[int, str, int]] = field(default_factory=list)
+    arrived: list[str] = field(default_factory=list)          # overdue Incidents to resolve
+    out: Outcome = field(default_factory=Outcome)
+
+
+def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: datetime) -> ApplyReport:
+    """Apply answers in order; the caller commits."""
+    report, b = ApplyReport(), _Batch()
+    numbers = {a.parsed.document.po_number for a in answers if isinstance(a.parsed.document, PoAck)} | \
+        {o.po_number for a in answers if isinstance(a.parsed.document, ShipNotice)
+         for o in a.parsed.document.orders}
+    pos = uow.repo.purchase_orders_by_number(numbers)
+    sent = _sent_sets(uow, answers)
+    pos.update({p.po_number: p for p in uow.repo.purchase_orders_by_id(
+        {pid for _, pid in sent.values() if pid}).values()})
+    known_shipments = uow.inbound.shipment_exists(
+        {(pos[o.po_number].id, a.parsed.document.shipment_id) for a in answers
+         if isinstance(a.parsed.document, ShipNotice) for o in a.parsed.document.orders
+         if o.po_number in pos})
+    by_id = {p.id: p for p in pos.values()}
+    for a in answers:
+        doc = a.parsed.document
+        if isinstance(doc, FunctionalAck):
+            _functional_ack(a, doc, sent, by_id, b, now)
+        elif isinstance(doc, PoAck):
+            _po_ack(a, doc, pos, b, now)
+        elif isinstance(doc, ShipNotice):
+            report.duplicates += _ship_notice(a, doc, pos, known_shipments, b, now)
+        report.applied += 1
+    reroute(uow, hub, b.rejected, now, b.out)
+    uow.repo.save_purchase_orders(list(b.changed.values()), now, b.stamps)
+    uow.inbound.add_line_acks(b.line_acks)
+    uow.inbound.record_acks(b.verdicts)
+    refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
+    report.shipments = _record_shipments(uow, hub, b, now)   # after: notifications carry the new state
+    uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")
+    uow.repo.file_incidents(b.out.incidents, now)
+    uow.repo.add_events(b.out.events)
+    report.problems = len(b.out.incidents)
+    return report
+
+
+def _sent_sets(uow: UnitOfWork, answers: list[Answer]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Our 850s that the batch's 997/999s talk about: (partner, GS06, ST02) -> (interchange, PO)."""
+    wanted: dict[str, set[str]] = {}
+    for a in answers:
+        if isinstance(a.parsed.document, FunctionalAck):
+            wanted.setdefault(a.partner.id, set()).add(_n(a.parsed.document.group_control))
+    out = {}
+    for partner_id, groups in wanted.items():
+        for (gs, st), ids in uow.inbound.sent_sets(partner_id, groups).items():
+            out[(partner_id, _n(gs), _n(st))] = ids
+    return out
+
+
+def _n(control: str) -> str:
+    """A control number without leading zeros: partners pad GS06 and ST02 in different ways."""
+    return control.strip().lstrip("0") or "0"
+
+
+def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str, now: datetime) -> None:
+    b.changed[po.id] = po
+    b.stamps.setdefault(po.id, {})[stamp] = now
+    for problem in applied.problems:
+        b.out.incidents.append(IncidentDraft(
+            code=problem.code, message=problem.message, partner_id=po.partner_id,
+            order_id=po.order_id, purchase_order_id=po.id, interchange_id=a.interchange_id,
+            detail={"where": a.where}, dedupe_key=f"{problem.code}:{a.interchange_id}:{po.id}:{problem.message[:60]}"))
+    for line in applied.events:
+        b.out.events.append(_event(now, po, a, "po.state", line))
+
+
+def _functional_ack(a: Answer, ack: FunctionalAck, sent: dict, by_id: dict, b: _Batch, now: datetime) -> None:
+    group = _n(ack.group_control)
+    sets = ack.sets or tuple(_whole_group(ack, group, a.partner.id, sent))
+    for acked in sets:
+        key = (a.partner.id, group, _n(acked.set_control))
+        ours = sent.get(key)
+        po = by_id.get(ours[1]) if ours else None
+        if po is None:
+            b.out.incidents.append(IncidentDraft(
+                code="ack.unknown_set", partner_id=a.partner.id, interchange_id=a.interchange_id,
+                message=f"{a.partner.id}'s {ack.kind} ({a.where}) acknowledges group {ack.group_control} "
+                        f"set {acked.set_control}, which we never sent to it: check its mapping of "
+                        "our control numbers", dedupe_key=f"ack.unknown_set:{a.interchange_id}:{key}"))
+            continue
+        _touch(b, po, apply_functional_ack(po, acked), a, "acked_at", now)
+        b.verdicts.append((ours[0], functional_ack_status(acked), a.interchange_id))
+        b.arrived.append(f"overdue:997:{po.id}")
+
+
+def _whole_group(ack: FunctionalAck, group: str, partner_id: str, sent: dict):
+    """A 997 without AK2 loops speaks for every set of the group through AK9."""
+    for (pid, gs, st) in sent:
+        if pid == partner_id and gs == group:
+            yield AckedSet("850", st, ack.group_status, ack.errors)
+
+
+def _po_ack(a: Answer, ack: PoAck, pos: dict, b: _Batch, now: datetime) -> None:
+    po = _owned(a, ack.po_number, pos, b, "855")
+    if po is None:
+        return
+    applied = apply_po_ack(po, ack)
+    _touch(b, po, applied, a, "poack_at", now)
+    b.rejected += [(po, pl, qty) for pl, qty in applied.reroute]
+    b.arrived.append(f"overdue:855:{po.id}")
+    by_number = {str(pl.line_number): pl for pl in po.lines}
+    for line in ack.lines:
+        pl = by_number.get(line.line_number.lstrip("0"))
+        for la in line.acks if pl else ():
+            b.line_acks.append({"po_line_id": pl.id, "interchange_id": a.interchange_id, "code": la.code[:3],
+                                "quantity": la.quantity, "date": la.date, "at": now})
+
+
+def _ship_notice(a: Answer, notice: ShipNotice, pos: dict, known: set, b: _Batch, now: datetime) -> int:
+    duplicates = 0
+    if notice.purpose in ("01", "03"):  # BSN01: cancellation / delete of an earlier notice
+        b.out.incidents.append(IncidentDraft(
+            code="asn.cancelled", partner_id=a.partner.id, interchange_id=a.interchange_id,
+            message=f"{a.partner.id} cancels ship notice {notice.shipment_id} ({a.where}): it was "
+                    "not applied; check with the supplier what did ship and correct the order",
+            dedupe_key=f"asn.cancelled:{a.interchange_id}:{notice.shipment_id}"))
+        return 0
+    for order in notice.orders:
+        po = _owned(a, order.po_number, pos, b, "856")
+        if po is None:
+            continue
+        if (po.id, notice.shipment_id) in known:
+            duplicates += 1
+            b.out.events.append(_event(now, po, a, "shipment.duplicate",
+                                       f"856 {notice.shipment_id} for {po.po_number} again: recorded "
+                                       "before, not applied twice"))
+            continue
+        known.add((po.id, notice.shipment_id))
+        applied, matched = apply_shipment(po, order, notice.shipment_id)
+        _touch(b, po, applied, a, "shipped_at", now)
+        if matched:
+            b.arrived += [f"overdue:856:{po.id}", f"overdue:855:{po.id}"]
+            b.shipments.append((_shipment_row(po, notice, a, now),
+                                [{"po_line_id": pl.id, "quantity": item.quantity,
+                                  "marks": ",".join(item.marks)} for pl, item in matched], po))
+    return duplicates
+
+
+def _owned(a: Answer, po_number: str, pos: dict, b: _Batch, kind: str) -> PurchaseOrder | None:
+    """The PO an answer names, if it exists and belongs to the partner who answered."""
+    po = pos.get(po_number)
+    if po is not None and po.partner_id == a.partner.id:
+        return po
+    whose = f"belongs to {po.partner_id}" if po is not None else "is not one we sent"
+    b.out.incidents.append(IncidentDraft(
+        code=f"{'poack' if kind == '855' else 'asn'}.unknown_po", partner_id=a.partner.id,
+        interchange_id=a.interchange_id,
+        message=f"{kind} from {a.partner.id} ({a.where}) names purchase order {po_number!r}, which "
+                f"{whose}: the document was kept but not applied; ask the supplier",
+        dedupe_key=f"{kind}.unknown_po:{a.interchange_id}:{po_number}"))
+    return None
+
+
+def _shipment_row(po: PurchaseOrder, n: ShipNotice, a: Answer, now: datetime) -> dict:
+    return {"purchase_order_id": po.id, "interchange_id": a.interchange_id,
+            "shipment_id": n.shipment_id[:40], "shipped_at": _utc(n.shipped_at),
+            "expected_delivery": n.expected_delivery, "carrier": n.carrier[:20], "service": n.service[:40],
+            "tracking_numbers": ",".join(n.tracking_numbers), "bill_of_lading": n.bill_of_lading[:40],
+            "pro_number": n.pro_number[:40], "created_at": now}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A ship time as UTC; most 856s give no time zone (DTM04), and then UTC is assumed."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _record_shipments(uow: UnitOfWork, hub: HubContext, b: _Batch, now: datetime) -> int:
+    ids = uow.inbound.add_shipments([s for s, _, _ in b.shipments], [lines for _, lines, _ in b.shipments])
+    recorded = [(sid, row, lines, po) for sid, (row, lines, po) in zip(ids, b.shipments, strict=True)]
+    for sid, row, _, po in recorded:
+        b.out.events.append({"at": now, "order_id": po.order_id, "purchase_order_id": po.id,
+                             "interchange_id": row["interchange_id"], "kind": "shipment.recorded",
+                             "actor": "hub", "message": f"shipment {row['shipment_id']} of {po.po_number}"
+                             f" by {row['carrier'] or 'carrier?'} {row['tracking_numbers'] or ''}".rstrip()})
+    uow.repo.insert_interchanges(shipment_notifications(uow, hub, recorded, now))
+    return len(recorded)
+
+
+def _event(now: datetime, po: PurchaseOrder, a: Answer, kind: str, message: str) -> dict:
+    return {"at": now, "order_id": po.order_id, "purchase_order_id": po.id,
+            "interchange_id": a.interchange_id, "kind": kind, "message": message, "actor": "hub"}

@@ -1,0 +1,259 @@
+"""Applying suppliers' answers to purchase orders: 997 verdicts, 855 line acks, 856 shipments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from hub.domain.answers import (apply_functional_ack, apply_po_ack, apply_shipment, match_line,
+                                order_state)
+from hub.domain.documents import AckedSet, LineAck, PoAck, PoAckLine, ShippedItem, ShippedOrder
+from hub.domain.model import PoLine, PurchaseOrder
+from hub.domain.states import LineState, OrderState, PoState
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+
+
+def po(*quantities: int, state: PoState = PoState.SENT) -> PurchaseOrder:
+    lines = [PoLine(line_number=n, order_line_id=n, sku=f"SKU-{n}", supplier_item=f"V-{n}",
+                    description="", quantity=q, unit_cost=Decimal("1.00"))
+             for n, q in enumerate(quantities, start=1)]
+    return PurchaseOrder("PO0000001", "acme", 1, lines, NOW, id=1, state=state)
+
+
+def ack(code: str, *lines: PoAckLine) -> PoAck:
+    return PoAck("PO0000001", code, date(2026, 11, 25), tuple(lines))
+
+
+def line(number: str, *acks: tuple) -> PoAckLine:
+    return PoAckLine(number, None, acks=tuple(LineAck(c, q, "EA", d) for c, q, d in acks))
+
+
+def quantities(pl: PoLine) -> tuple:
+    return (pl.state, pl.qty_accepted, pl.qty_backordered, pl.qty_rejected)
+
+
+# -- 997 -----------------------------------------------------------------------------------------
+
+def test_accepted_997_acknowledges_a_sent_po():
+    p = po(5)
+    out = apply_functional_ack(p, AckedSet("850", "0001", "A"))
+    assert (p.state, p.ack_status, out.problems) == (PoState.ACKNOWLEDGED, "accepted", [])
+
+
+def test_rejected_997_keeps_the_state_and_says_why():
+    p = po(5)
+    out = apply_functional_ack(p, AckedSet("850", "0001", "R", ("segment PO1 at 6: element 2 missing",)))
+    assert (p.state, p.ack_status) == (PoState.SENT, "rejected")
+    assert out.problems[0].code == "ack.rejected"
+    assert "element 2 missing" in out.problems[0].message
+
+
+def test_997_arriving_after_the_855_does_not_move_the_state_back():
+    p = po(5, state=PoState.ACCEPTED)
+    apply_functional_ack(p, AckedSet("850", "0001", "A"))
+    assert (p.state, p.ack_status) == (PoState.ACCEPTED, "accepted")
+
+
+# -- 855 -----------------------------------------------------------------------------------------
+
+def test_855_accepting_every_line():
+    p = po(5, 2)
+    out = apply_po_ack(p, ack("AC", line("1", ("IA", 5, None)), line("2", ("IA", 2, None))))
+    assert p.state == PoState.ACCEPTED
+    assert [quantities(pl) for pl in p.lines] == [(LineState.ACCEPTED, 5, 0, 0), (LineState.ACCEPTED, 2, 0, 0)]
+    assert out.reroute == []
+
+
+def test_855_without_line_detail_accepts_everything():
+    p = po(5, 2)
+    apply_po_ack(p, ack("AK"))
+    assert [quantities(pl) for pl in p.lines] == [(LineState.ACCEPTED, 5, 0, 0), (LineState.ACCEPTED, 2, 0, 0)]
+
+
+def test_855_backorder_records_quantity_and_promised_date():
+    p = po(5)
+    apply_po_ack(p, ack("AC", line("1", ("IA", 2, None), ("IB", 3, date(2026, 12, 10)))))
+    pl = p.lines[0]
+    assert quantities(pl) == (LineState.ACCEPTED, 2, 3, 0)
+    assert pl.promised_date == date(2026, 12, 10)
+
+
+def test_855_whole_line_backordered():
+    p = po(4)
+    apply_po_ack(p, ack("AC", line("1", ("IB", 4, date(2027, 1, 5)))))
+    assert quantities(p.lines[0]) == (LineState.BACKORDERED, 0, 4, 0)
+
+
+def test_855_rejected_line_is_offered_for_rerouting():
+    p = po(5, 2)
+    out = apply_po_ack(p, ack("AC", line("1", ("IA", 5, None)), line("2", ("IR", 2, None))))
+    assert p.state == PoState.ACCEPTED
+    assert quantities(p.lines[1]) == (LineState.REJECTED, 0, 0, 2)
+    assert [(pl.line_number, q) for pl, q in out.reroute] == [(2, 2)]
+
+
+def test_855_quantity_changed_sends_the_rest_elsewhere():
+    # IQ: the supplier takes 3 of the 5 ordered; the 2 it does not take are declined.
+    p = po(5)
+    out = apply_po_ack(p, ack("AC", line("1", ("IQ", 3, None))))
+    assert quantities(p.lines[0]) == (LineState.CHANGED, 3, 0, 2)
+    assert [q for _, q in out.reroute] == [2]
+
+
+def test_855_rejecting_the_whole_po():
+    p = po(5, 2)
+    out = apply_po_ack(p, ack("RJ"))
+    assert p.state == PoState.REJECTED
+    assert [quantities(pl) for pl in p.lines] == [(LineState.REJECTED, 0, 0, 5), (LineState.REJECTED, 0, 0, 2)]
+    assert sorted(q for _, q in out.reroute) == [2, 5]
+
+
+def test_a_second_855_only_reroutes_what_is_newly_rejected():
+    p = po(5)
+    apply_po_ack(p, ack("AC", line("1", ("IA", 3, None), ("IR", 2, None))))
+    out = apply_po_ack(p, ack("AC", line("1", ("IA", 3, None), ("IR", 2, None))))
+    assert out.reroute == []
+
+
+def test_855_lines_matched_by_item_when_numbers_differ():
+    p = po(5, 2)
+    apply_po_ack(p, ack("AC", PoAckLine("7", 2, vendor_item="V-2", acks=(LineAck("IA", 2),))))
+    assert quantities(p.lines[1]) == (LineState.ACCEPTED, 2, 0, 0)
+
+
+@pytest.mark.parametrize("answer, code", [
+    (line("9", ("IA", 1, None)), "poack.unknown_line"),
+    (line("1", ("ZZ", 1, None)), "poack.unknown_code"),
+    (line("1", ("IA", 5, None), ("IB", 3, None)), "poack.over_acknowledged"),
+    (line("1", ("IH", 5, None)), "poack.line_on_hold"),
+])
+def test_855_problems_are_reported_not_raised(answer, code):
+    p = po(5)
+    out = apply_po_ack(p, ack("AC", answer))
+    assert [pr.code for pr in out.problems] == [code]
+
+
+def test_855_for_a_cancelled_po_is_an_illegal_transition():
+    p = po(5, state=PoState.CANCELLED)
+    out = apply_po_ack(p, ack("AC", line("1", ("IA", 5, None))))
+    assert [pr.code for pr in out.problems] == ["state.illegal_transition"]
+    assert p.lines[0].qty_accepted == 0
+
+
+# -- 856 -----------------------------------------------------------------------------------------
+
+def shipped(*items: tuple) -> ShippedOrder:
+    return ShippedOrder("PO0000001", tuple(ShippedItem(line_number=n, quantity=q) for n, q in items))
+
+
+def test_full_shipment_ships_the_po():
+    p = po(5, 2)
+    apply_po_ack(p, ack("AK"))
+    out, matched = apply_shipment(p, shipped(("1", 5), ("2", 2)), "SH1")
+    assert p.state == PoState.SHIPPED and len(matched) == 2
+    assert [pl.state for pl in p.lines] == [LineState.SHIPPED, LineState.SHIPPED]
+
+
+def test_partial_shipments_add_up():
+    p = po(5)
+    apply_po_ack(p, ack("AK"))
+    apply_shipment(p, shipped(("1", 2)), "SH1")
+    assert (p.state, p.lines[0].state, p.lines[0].qty_shipped) == (
+        PoState.PARTIALLY_SHIPPED, LineState.PARTIALLY_SHIPPED, 2)
+    apply_shipment(p, shipped(("1", 3)), "SH2")
+    assert (p.state, p.lines[0].qty_shipped) == (PoState.SHIPPED, 5)
+
+
+def test_backordered_units_are_expected_in_a_later_shipment():
+    p = po(5)
+    apply_po_ack(p, ack("AC", line("1", ("IA", 2, None), ("IB", 3, None))))
+    apply_shipment(p, shipped(("1", 2)), "SH1")
+    assert p.state == PoState.PARTIALLY_SHIPPED
+    apply_shipment(p, shipped(("1", 3)), "SH2")
+    assert p.state == PoState.SHIPPED
+
+
+def test_856_before_855_is_applied_and_the_late_855_does_not_undo_it():
+    p = po(5)
+    apply_shipment(p, shipped(("1", 5)), "SH1")
+    assert p.state == PoState.SHIPPED
+    out = apply_po_ack(p, ack("AC", line("1", ("IA", 5, None))))
+    assert p.state == PoState.SHIPPED and out.problems == []
+    assert (p.lines[0].qty_accepted, p.lines[0].state) == (5, LineState.SHIPPED)
+
+
+def test_over_shipment_is_recorded_and_reported():
+    p = po(5)
+    out, _ = apply_shipment(p, shipped(("1", 7)), "SH1")
+    assert p.lines[0].qty_shipped == 7
+    assert [pr.code for pr in out.problems] == ["asn.over_shipment"]
+
+
+def test_unknown_item_in_856():
+    p = po(5)
+    out, matched = apply_shipment(p, ShippedOrder("PO0000001", (ShippedItem(vendor_item="NOPE", quantity=1),)), "SH1")
+    assert matched == [] and p.state == PoState.SENT
+    assert [pr.code for pr in out.problems] == ["asn.unknown_item"]
+
+
+@pytest.mark.parametrize("state", [PoState.CANCELLED, PoState.REJECTED])
+def test_856_for_a_closed_po_is_refused(state):
+    p = po(5, state=state)
+    out, matched = apply_shipment(p, shipped(("1", 5)), "SH1")
+    assert matched == [] and p.lines[0].qty_shipped == 0
+    assert [pr.code for pr in out.problems] == ["state.illegal_transition"]
+
+
+def test_match_line_ignores_leading_zeros():
+    assert match_line(po(1, 1), "002").line_number == 2
+
+
+# -- the order -----------------------------------------------------------------------------------
+
+def carried(quantity, *pairs):
+    return (quantity, list(pairs))
+
+
+def pl(qty, shipped=0, rejected=0, state=LineState.ACCEPTED):
+    return PoLine(1, 1, "S", "V", "", qty, Decimal(1), state=state, qty_shipped=shipped, qty_rejected=rejected)
+
+
+def test_order_state_follows_its_lines():
+    P = OrderState.PROCESSING
+    assert order_state(P, [carried(5, (PoState.SENT, pl(5)))]) == P
+    assert order_state(P, [carried(5, (PoState.PARTIALLY_SHIPPED, pl(5, shipped=2)))]) == OrderState.PARTIALLY_SHIPPED
+    assert order_state(P, [carried(5, (PoState.SHIPPED, pl(5, shipped=5))),
+                           carried(1, (PoState.SHIPPED, pl(1, shipped=1)))]) == OrderState.SHIPPED
+    # 2 of 5 rejected and re-routed to a second supplier: covered again
+    assert order_state(P, [carried(5, (PoState.ACCEPTED, pl(5, rejected=2, state=LineState.CHANGED)),
+                                   (PoState.QUEUED, pl(2)))]) == P
+    # rejected with nowhere to go: needs attention
+    assert order_state(P, [carried(5, (PoState.REJECTED, pl(5, rejected=5, state=LineState.REJECTED)))]) \
+        == OrderState.NEEDS_ATTENTION
+    assert order_state(OrderState.ON_HOLD, [carried(5)]) == OrderState.ON_HOLD
+
+
+def test_ship_notice_without_items_ships_the_rest_of_the_order():
+    p = po(5, 2)
+    apply_po_ack(p, ack("AK"))
+    apply_shipment(p, shipped(("1", 2)), "SH1")
+    out, matched = apply_shipment(p, ShippedOrder("PO0000001"), "SH2")
+    assert [(pl.line_number, i.quantity) for pl, i in matched] == [(1, 3), (2, 2)]
+    assert p.state == PoState.SHIPPED and out.problems == []
+
+
+def test_855_with_detail_leaves_unmentioned_lines_alone():
+    p = po(5, 2)
+    apply_po_ack(p, ack("AC", line("1", ("IA", 5, None))))
+    assert quantities(p.lines[1]) == (LineState.OPEN, 0, 0, 0)
+    apply_po_ack(p, ack("AD"))  # "no detail or change": everything as sent
+    assert quantities(p.lines[1]) == (LineState.ACCEPTED, 2, 0, 0)
+
+
+def test_an_answer_for_a_po_whose_sending_was_not_recorded_is_applied():
+    p = po(5, state=PoState.QUEUED)   # delivered, then the worker died before recording it
+    apply_po_ack(p, ack("AK"))
+    assert p.state == PoState.ACCEPTED
