@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from hub.adapters import tables as t
 from hub.domain.states import InterchangeState
@@ -65,12 +65,9 @@ class InboundStore:
         if not pairs:
             return set()
         s = t.shipments
-        conds = [and_(s.c.purchase_order_id == p, s.c.shipment_id == sid) for p, sid in pairs]
-        found = set()
-        for start in range(0, len(conds), 200):  # keep each statement's OR list short
-            found |= set(self.conn.execute(select(s.c.purchase_order_id, s.c.shipment_id)
-                                           .where(or_(*conds[start:start + 200]))).all())
-        return found
+        rows = self.conn.execute(select(s.c.purchase_order_id, s.c.shipment_id)
+                                 .where(s.c.purchase_order_id.in_({p for p, _ in pairs})))
+        return {tuple(r) for r in rows} & pairs
 
     def add_shipments(self, rows: list[dict], lines: list[list[dict]]) -> list[int]:
         """Insert shipments and, for each, its lines; return the shipment ids."""

@@ -120,6 +120,7 @@ class _X12File:
         self.report = ReceiveReport()
         self.rows: dict[int, tuple[int | None, Partner | None, str]] = {}  # ic -> (row, partner, status)
         self.pending: list[Answer] = []
+        self.problems: list[IncidentDraft] = []   # filed with the next batch
         self.acks = AckTracker()
 
     def run(self, path: Path) -> ReceiveReport:
@@ -229,21 +230,22 @@ class _X12File:
 
     def _problem(self, row: int, partner: Partner, code: str, message: str) -> None:
         self.report.problems.append(message)
-        with self.hub.uow() as uow:
-            uow.repo.file_incidents([IncidentDraft(code=code, message=message, partner_id=partner.id,
-                                                   interchange_id=row,
-                                                   dedupe_key=f"{code}:{row}:{message[:80]}")],
-                                    self.hub.clock())
-            uow.commit()
+        self.problems.append(IncidentDraft(code=code, message=message, partner_id=partner.id,
+                                           interchange_id=row, dedupe_key=f"{code}:{row}:{message[:80]}"))
+        if len(self.problems) >= self.r.batch_size:
+            self._flush()
 
     def _flush(self) -> None:
-        if not self.pending:
+        if not self.pending and not self.problems:
             return
         batch, self.pending = self.pending, []
+        problems, self.problems = self.problems, []
         for attempt in range(3):
             try:
                 with self.hub.uow() as uow:
-                    self.report.applied += apply_answers(uow, self.hub, batch, self.hub.clock()).applied
+                    if batch:
+                        self.report.applied += apply_answers(uow, self.hub, batch, self.hub.clock()).applied
+                    uow.repo.file_incidents(problems, self.hub.clock())
                     uow.commit()
                 return
             except (ConcurrentUpdateError, IntegrityError):

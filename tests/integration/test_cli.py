@@ -158,3 +158,19 @@ def test_demo_runs_and_can_run_again(tmp_path):
 @pytest.mark.parametrize("args", [["--help"], ["orders", "--help"], ["partners", "--help"]])
 def test_help_is_available(args):
     assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_x12_check_reports_each_file_and_fails_on_errors():
+    fixtures = Path(__file__).parent.parent / "fixtures" / "x12"
+    good = CliRunner().invoke(main, ["x12", "check", str(fixtures / "856_nodex12_1.edi")])
+    assert good.exit_code == 0, good.output
+    # Checked by hand against the file: ISA13 000000049, one GS (SH, 49), one 856 (ST02 0008)
+    # of 31 segments, delimiters * > - ~.
+    assert "OK" in good.output and "ISA13 000000049" in good.output
+    assert "856 0008: 31 segments" in good.output
+    # IEA02 000000001 does not match ISA13 000000055 (see tests/fixtures/SOURCES.md).
+    bad = CliRunner().invoke(main, ["x12", "check", str(fixtures / "850_edinet_1_bom-nbsp.edi"),
+                                    str(fixtures / "856_nodex12_1.edi"), "/nonexistent.edi"])
+    assert bad.exit_code == 1
+    assert "iea.control" in bad.output and "856_nodex12_1.edi" in bad.output
+    assert "nonexistent.edi" in bad.output

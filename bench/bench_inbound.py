@@ -1,0 +1,82 @@
+"""Applying 856s: parse, map, store, state updates, on SQLite.
+
+10,000 orders are sent to one supplier; one file then carries an 856 for each of them. We
+time the hub receiving that file (archive, read, apply shipments, derive order states, queue
+its 997) and, as the baseline in the same run, the bare reader going through the same file.
+Target: >= 2,000 transactions/s.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.bench_import import _instance, write_orders
+from bench.harness import Result, print_table
+
+
+def _asn_file(numbers: list[tuple[str, list[tuple[int, int]]]]) -> bytes:
+    """One interchange from acme: an 856 per PO shipping every line in full."""
+    segs = ["ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*DEMORETAIL     *261125*1200*U*"
+            "00401*000000001*0*T*>", "GS*SH*ACMESUPPLY*DEMORETAIL*20261125*1200*1*X*004010"]
+    for n, (po, lines) in enumerate(numbers, start=1):
+        body = [f"ST*856*{n:04d}", f"BSN*00*S{n:07d}*20261126*0900", "HL*1**S", "TD5*B*2*UPSN*M*GROUND",
+                f"REF*2I*1Z{n:012d}", "DTM*011*20261126", "HL*2*1*O", f"PRF*{po}"]
+        for k, (line, qty) in enumerate(lines, start=3):
+            body += [f"HL*{k}*2*I", f"LIN*{line}", f"SN1**{qty}*EA"]
+        body.append(f"SE*{len(body) + 1}*{n:04d}")   # SE01 counts ST through SE
+        segs += body
+    segs += [f"GE*{len(numbers)}*1", "IEA*1*000000001"]
+    return ("~\n".join(segs) + "~\n").encode()
+
+
+def run(quick: bool = False) -> list[Result]:
+    """Apply 10,000 856s (2,000 in quick mode)."""
+    from sqlalchemy import select
+
+    from hub.adapters import tables as t
+    from hub.bootstrap import bootstrap
+    from hub.edi.envelope import iter_transactions
+    count = 2_000 if quick else 10_000
+    root = Path(tempfile.mkdtemp(prefix="edihub-bench-"))
+    try:
+        orders = root / "orders.jsonl"
+        write_orders(orders, count)
+        home = _instance(root)
+        hub = bootstrap(home)
+        hub.import_file(orders)
+        hub.dispatcher("bench").run_until_empty(limit=1000)
+        with hub.uow(readonly=True) as uow:
+            rows = uow.conn.execute(select(t.purchase_orders.c.po_number, t.po_lines.c.line_number,
+                                           t.po_lines.c.quantity)
+                                    .join(t.po_lines, t.po_lines.c.purchase_order_id == t.purchase_orders.c.id)
+                                    .order_by(t.purchase_orders.c.id, t.po_lines.c.line_number)).all()
+        by_po: dict[str, list] = {}
+        for po, line, qty in rows:
+            by_po.setdefault(po, []).append((line, qty))
+        data = _asn_file(list(by_po.items()))
+        t0 = time.perf_counter()
+        sum(1 for _ in iter_transactions(io.BytesIO(data)))
+        bare = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report = hub.receive_stream(io.BytesIO(data), "bench", "asn.edi", "acme")
+        elapsed = time.perf_counter() - t0
+        with hub.uow(readonly=True) as uow:
+            shipped = uow.conn.scalar(select(t.orders.c.id).where(t.orders.c.state != "shipped").limit(1))
+        hub.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    n = len(by_po)
+    ok = report.applied == n and shipped is None
+    rate = n / elapsed
+    return [Result(f"apply {n:,} 856s (SQLite), vs reading them only", rate, n / bare, "tx/s",
+                   ">= 2,000 tx/s", ok and rate >= 2000,
+                   f"{elapsed:.2f} s, {len(data) / 1e6:.1f} MB; every order shipped: {shipped is None}")]
+
+
+if __name__ == "__main__":
+    print_table(run("--quick" in sys.argv))
