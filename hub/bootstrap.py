@@ -205,7 +205,7 @@ class Hub:
         return self.receiver.receive(Arrival(source, self.archive.relative(path), sha, size,
                                              remote_name, partner_id))
 
-    def poll_inbox(self, partner_id: str) -> list[ReceiveReport]:
+    def poll_inbox(self, partner_id: str, should_stop=lambda: False) -> list[ReceiveReport]:
         """Fetch every waiting file from a partner's inbox: archive, apply, then let it go.
 
         A transport failure becomes an Incident (one per partner, cleared by the next good poll).
@@ -213,7 +213,7 @@ class Hub:
         from transports.errors import TransportError
         key = f"poll:{partner_id}"
         try:
-            reports = self._poll(partner_id)
+            reports = self._poll(partner_id, should_stop)
         except (TransportError, DeliveryError) as exc:
             transient = not isinstance(exc, PermanentTransportError) and getattr(exc, "transient", True)
             with self.uow() as uow:
@@ -228,10 +228,12 @@ class Hub:
             uow.commit()
         return reports
 
-    def _poll(self, partner_id: str) -> list[ReceiveReport]:
+    def _poll(self, partner_id: str, should_stop) -> list[ReceiveReport]:
         transport = self.pool.get(partner_id)
         reports = []
         for remote in transport.list_inbox():
+            if should_stop():
+                break   # the files left wait for the next poll, untouched
             path, sha, size = self.archive.store_in_with(lambda sink: transport.fetch(remote.name, sink),
                                                          self.clock())
             arrival = Arrival(transport.name, self.archive.relative(path), sha, size, remote.name,

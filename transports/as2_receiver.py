@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from transports.as2 import (As2Identity, As2Settings, CallbackGuard, as2_partner,
-                            check_http_status, mime_bytes, partner_cert_problem, post,
-                            unfold)
+from transports.as2 import check_http_status
+from transports.as2_certs import partner_cert_problem
+from transports.as2_mdn import CallbackGuard, mime_bytes
+from transports.as2_settings import As2Identity, As2Settings, as2_partner
 from transports.base import check_filename
 from transports.errors import PermanentTransportError
+from transports.http import post, unfold
 
 from pyas2lib import Message
 from pyas2lib.exceptions import (AS2Exception, DecompressionError, DecryptionError,

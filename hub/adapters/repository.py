@@ -11,13 +11,17 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import (Connection, bindparam, delete, func, insert, or_, select, text, tuple_,
+                        update)
 
 from hub.adapters import tables as t
 from hub.domain.model import (Address, Customer, IncidentDraft, Order, OrderLine, PoLine,
                               PurchaseOrder)
 from hub.domain.states import PO_TRANSITIONS, IncidentState, LineState, OrderState, PoState
 from hub.errors import HubError
+
+
+OUTBOX_CHANNEL = "edihub_outbox"   # PostgreSQL notification channel: "documents were queued"
 
 
 class ConcurrentUpdateError(HubError):
@@ -286,12 +290,51 @@ class Repository:
     # -- interchanges, incidents, events ----------------------------------------------------
 
     def insert_interchanges(self, rows: list[dict]) -> list[int]:
-        """Insert interchange rows (outbox entries or received files); return their ids."""
+        """Insert interchange rows (outbox entries or received files); return their ids.
+
+        Queuing outbound rows wakes waiting workers on PostgreSQL (NOTIFY is delivered at
+        commit, so they never look before the rows are there).
+        """
         if not rows:
             return []
-        return self.conn.execute(
+        ids = self.conn.execute(
             insert(t.interchanges).returning(t.interchanges.c.id, sort_by_parameter_order=True),
             rows).scalars().all()
+        if self.conn.dialect.name == "postgresql" and any(r.get("direction") == "out" for r in rows):
+            self.conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+        return ids
+
+    def take_lease(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Hold a named lease until ``until`` if it is free, expired or already ours."""
+        le = t.leases
+        got = self.conn.execute(update(le).where(le.c.name == name, or_(le.c.until < now, le.c.owner == owner))
+                                .values(owner=owner, until=until)).rowcount
+        if got:
+            return True
+        if self.conn.scalar(select(le.c.name).where(le.c.name == name)) is not None:
+            return False
+        self.conn.execute(insert(le).values(name=name, owner=owner, until=until))
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give a lease back (only the owner can)."""
+        le = t.leases
+        self.conn.execute(delete(le).where(le.c.name == name, le.c.owner == owner))
+
+    def release_leases_of(self, owners: list[str], now: datetime) -> int:
+        """Free every lease (named or on outbox rows) held by these workers; they are gone."""
+        if not owners:
+            return 0
+        i, le = t.interchanges, t.leases
+        freed = self.conn.execute(update(i).where(i.c.lease_owner.in_(owners))
+                                  .values(lease_owner=None, lease_until=None)).rowcount
+        return freed + self.conn.execute(delete(le).where(le.c.owner.in_(owners))).rowcount
+
+    def lease_owners(self, prefix: str) -> set[str]:
+        """Workers holding leases whose owner name starts with ``prefix`` (e.g. "host:")."""
+        i, le = t.interchanges, t.leases
+        return set(self.conn.scalars(select(i.c.lease_owner).distinct().where(i.c.lease_owner.startswith(prefix)))) | \
+            set(self.conn.scalars(select(le.c.owner).distinct().where(le.c.owner.startswith(prefix))))
 
     def file_incidents(self, drafts: list[IncidentDraft], now: datetime, count_repeats: bool = True) -> None:
         """File incidents; one whose dedupe key is already open only counts another occurrence

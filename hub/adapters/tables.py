@@ -217,6 +217,13 @@ control_numbers = Table(
     Column("st", Integer, nullable=False, server_default="0"),    # last ST02 used
 )
 
+leases = Table(
+    "leases", metadata,
+    Column("name", String(80), primary_key=True),        # e.g. "poll:acme"
+    Column("owner", String(80), nullable=False),          # worker "host:pid"
+    Column("until", UtcDateTime, nullable=False),
+)
+
 counters = Table(
     "counters", metadata,
     Column("name", String(40), primary_key=True),

@@ -31,6 +31,8 @@ def main(ctx: click.Context, home: Path | None, verbose: bool) -> None:
     """edihub: orders in from every channel, purchase orders out to every supplier."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("apscheduler", "alembic"):   # a line per job run or migration step is noise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     ctx.obj = HomeContext(home)
     ctx.call_on_close(ctx.obj.close)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:02:10.838187
+Create Date: 2026-11-25 07:27:03.046421
 """
 from alembic import op
 import sqlalchemy as sa
@@ -28,6 +28,12 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('value', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_counters'))
+    )
+    op.create_table('leases',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('owner', sa.String(length=80), nullable=False),
+    sa.Column('until', hub.adapters.tables.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_leases'))
     )
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -326,6 +332,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
 
     op.drop_table('orders')
+    op.drop_table('leases')
     op.drop_table('counters')
     op.drop_table('control_numbers')
     # ### end Alembic commands ###
