@@ -8,7 +8,9 @@ COPY transports ./transports
 COPY web ./web
 COPY partners ./partners
 COPY mappings ./mappings
-RUN pip install -c constraints.txt . && useradd --create-home --uid 10001 edihub
+COPY deploy ./deploy
+RUN pip install -c constraints.txt . && useradd --create-home --uid 10001 edihub \
+    && mkdir -p /srv/edihub && chown edihub /srv/edihub   # the instance volume takes this owner
 USER edihub
 WORKDIR /srv/edihub
 EXPOSE 8080

@@ -48,3 +48,27 @@ def list_(home) -> None:
         table.add_row(p.id, p.name, fmt, p.transport.type, "yes" if p.active else "no",
                       "yes" if p.test_mode else "no", ", ".join(p.inbound))
     out.print(table)
+
+
+@partners.command()
+@click.argument("host")
+@click.option("--port", default=22, show_default=True, type=int)
+@click.option("--type", "key_types", multiple=True, default=["ssh-ed25519"], show_default=True,
+              help="Key type(s) to ask for: ssh-ed25519, ecdsa-sha2-nistp256, rsa-sha2-512.")
+@click.option("--quiet", is_flag=True, help="Print only the key lines (for scripts).")
+def keyscan(host: str, port: int, key_types: tuple[str, ...], quiet: bool) -> None:
+    """Show an SFTP server's host keys, to pin in a partner file's host_keys.
+
+    Check the fingerprint with the supplier (by phone, or their documentation) before you
+    pin it: the hub refuses any key not pinned.
+    """
+    from transports.errors import TransportError
+    from transports.keyscan import scan_host_keys
+    try:
+        keys = scan_host_keys(host, port, key_types)
+    except TransportError as exc:
+        fail(str(exc))
+    if not keys:
+        fail(f"{host}:{port} offered no key of type {', '.join(key_types)}")
+    for line, fingerprint in keys:
+        out.print(line if quiet else f"{line}\n  fingerprint {fingerprint}", markup=False)

@@ -1,0 +1,101 @@
+"""The hub with a supplier on a real OpenSSH sshd: POs out, answers in, outages, wrong host key."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from hub.adapters import tables as t
+from hub.bootstrap import bootstrap
+from hub.services.intake import Submission, accept
+from tests.integration.test_inbound import x12
+from tests.integration.test_intake import order
+
+
+def sftp_partner(home, sshd, dirs, host_key: str | None = None) -> None:
+    """Point acme's partner file at the test's sshd instead of a local folder."""
+    rel = {k: p.relative_to(sshd.root).as_posix() for k, p in dirs.items()}
+    table = (f'[transport]\ntype = "sftp"\nhost = "127.0.0.1"\nport = {sshd.port}\n'
+             f'username = "{sshd.user}"\nkey_file = "{sshd.client_key("ed25519")}"\n'
+             f'host_keys = {json.dumps([host_key or sshd.host_key_line])}\n'
+             f'outbox_dir = "{rel["outbox"]}"\ninbox_dir = "{rel["inbox"]}"\n'
+             f'after_fetch = "archive"\narchive_dir = "{rel["archive"]}"\n'
+             'connect_timeout = 5\ntimeout = 10\n\n')
+    acme = home / "partners" / "acme.toml"
+    text = re.sub(r"\[transport\].*?\n\n", table, acme.read_text(), flags=re.S)
+    acme.write_text(text)
+
+
+def acme_order(n: int) -> dict:
+    o = order(channel_order_id=f"WS-{n}")
+    o["lines"] = [o["lines"][0]]   # the chair: acme
+    return o
+
+
+def incidents(hub) -> list[str]:
+    with hub.uow(readonly=True) as uow:
+        return list(uow.conn.scalars(select(t.incidents.c.code).where(t.incidents.c.state == "open")))
+
+
+@pytest.fixture
+def sftp_hub(demo_home, clock, sshd, remote_dirs):
+    sftp_partner(demo_home, sshd, remote_dirs)
+    hub = bootstrap(demo_home, clock=clock)
+    yield hub
+    hub.close()
+
+
+def test_purchase_orders_out_and_answers_in_over_sftp(sftp_hub, remote_dirs):
+    accept(sftp_hub.context, [Submission("t", acme_order(1))])
+    assert sftp_hub.dispatcher("w").run_once().sent == 1
+    [delivered] = [p.name for p in remote_dirs["outbox"].iterdir()]
+    assert delivered == "acme_850_000000001.edi"
+    answer = x12("997", "FA", ["AK1*PO*1", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"], 77)
+    (remote_dirs["inbox"] / "ack-1.edi").write_bytes(answer)
+    (reports,) = [sftp_hub.poll_inbox("acme")]
+    assert [r.applied for r in reports] == [1]
+    assert not list(remote_dirs["inbox"].iterdir())                       # taken ...
+    assert [p.name for p in remote_dirs["archive"].iterdir()] == ["ack-1.edi"]   # ... and kept there
+    with sftp_hub.uow(readonly=True) as uow:
+        assert uow.conn.scalar(select(t.purchase_orders.c.state)) == "acknowledged"
+
+
+def test_server_down_then_back_delivers_everything_once(sftp_hub, sshd, remote_dirs, clock):
+    accept(sftp_hub.context, [Submission("t", acme_order(n)) for n in range(3)])
+    sshd.stop()
+    report = sftp_hub.dispatcher("w").run_once()
+    assert (report.sent, report.retrying) == (0, 3)
+    assert incidents(sftp_hub) == ["transport.unreachable"]              # one, for the partner
+    assert sftp_hub.poll_inbox("acme") == []                             # polling fails softly too
+    sshd.start()
+    clock.advance(minutes=5)
+    report = sftp_hub.dispatcher("w2").run_once()
+    assert report.sent == 3
+    assert sorted(p.name for p in remote_dirs["outbox"].iterdir()) == [
+        "acme_850_000000001.edi", "acme_850_000000002.edi", "acme_850_000000003.edi"]
+    sftp_hub.poll_inbox("acme")
+    assert incidents(sftp_hub) == []                                     # cleared by themselves
+
+
+def test_a_changed_host_key_is_refused_and_said(sftp_hub, sshd, remote_dirs):
+    accept(sftp_hub.context, [Submission("t", acme_order(1))])
+    sshd.rotate_host_key()   # the server now offers a key nobody pinned
+    report = sftp_hub.dispatcher("w").run_once()
+    assert report.failed == 1   # permanent: no retry until someone checks the new key
+    with sftp_hub.uow(readonly=True) as uow:
+        message = uow.conn.scalar(select(t.incidents.c.message).where(t.incidents.c.code == "transport.host_key"))
+        state = uow.conn.scalar(select(t.purchase_orders.c.state))
+    assert "SHA256:" in message and state == "failed"
+    assert not list(remote_dirs["outbox"].iterdir())
+
+
+def test_keyscan_shows_the_key_to_pin(sshd):
+    from click.testing import CliRunner
+
+    from hub.cli import main
+    result = CliRunner().invoke(main, ["partners", "keyscan", "127.0.0.1", "--port", str(sshd.port), "--quiet"])
+    assert result.exit_code == 0
+    assert result.output.strip() == sshd.host_key_line
