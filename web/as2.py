@@ -71,7 +71,7 @@ def build_station(hub) -> As2Station:
     partners, ours, partner_ids = {}, {}, {}
     for partner_id, s in settings.items():
         # Two partner files with one partner_as2_id (or one our_as2_id with two keys) cannot
-        # be told apart on the wire: the first partner file, in id order, wins.
+        # be told apart on the wire: the first partner file (by file name) wins.
         partners.setdefault(s.partner_as2_id, s)
         partner_ids.setdefault(s.partner_as2_id, partner_id)
         ours.setdefault(s.our_as2_id, s.identity)
@@ -121,8 +121,9 @@ def _receive(hub, station: As2Station, headers, body: bytes) -> Response:
         report = hub.receive_stream(io.BytesIO(result.payload), "as2", result.filename,
                                     arrival.partner_id)
     except Exception as exc:
-        # The payload is archived; answering 500 without an MDN makes the partner's station
-        # send the message again, and it is processed then (it was not marked processed).
+        # The request is archived. Ours to fix, not the partner's: an error MDN would make
+        # them resend by hand, while 500 without an MDN makes their station send it again,
+        # and it is processed then (it was never marked processed).
         log.exception("%s: AS2 message %s could not be processed", arrival.partner_id,
                       arrival.message_id)
         record_failure(hub.context, row, arrival, exc)

@@ -21,13 +21,17 @@ class Archive:
 
     def __init__(self, root: Path):
         self.root = root
+        self._made: set[Path] = set()   # folders known to exist: no mkdir per document
 
     def store_out(self, interchange_id: int, doc_type: str, payload: bytes, at: datetime,
                   ext: str = "edi") -> Path:
         """Archive an outbound document; writing the same one twice leaves one copy."""
         path = self._dir("out", at) / f"{interchange_id:09d}_{_safe(doc_type)}.{_safe(ext)}"
+        # Written in place: the name is ours alone, and a copy cut short by a crash has the
+        # wrong size, so the re-send that follows rewrites it.
         if not (path.exists() and path.stat().st_size == len(payload)):
-            self._write_atomic(path, lambda fh: fh.write(payload))
+            with open(path, "wb") as fh:
+                fh.write(payload)
         return path
 
     def store_in(self, stream: BinaryIO, at: datetime) -> tuple[Path, str, int]:
@@ -69,19 +73,10 @@ class Archive:
 
     def _dir(self, direction: str, at: datetime) -> Path:
         folder = self.root / direction / f"{at:%Y}" / f"{at:%m}" / f"{at:%d}"
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
         return folder
-
-    @staticmethod
-    def _write_atomic(path: Path, write) -> None:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".out-", suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
 
 
 class _HashingWriter:

@@ -6,7 +6,6 @@ receipt dictionary or a :class:`~hub.errors.DeliveryError` saying whether to ret
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Callable
 
@@ -57,8 +56,9 @@ class TransportPool:
                                 getattr(exc, "retry_after", None)) from exc
         except PermanentTransportError as exc:
             raise DeliveryError(f"{partner_id}: {exc}", False, exc.incident_code) from exc
-        return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                for k, v in dataclasses.asdict(receipt).items()}
+        return {"transport": receipt.transport, "remote_name": receipt.remote_name,
+                "delivered_at": receipt.delivered_at.isoformat(),
+                "already_present": receipt.already_present, "detail": receipt.detail}
 
     def _channel_transport(self, key: str) -> Transport:
         """A channel's webhook or notification folder, from its [channels.<name>] settings."""

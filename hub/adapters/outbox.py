@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from hub.adapters import tables as t
 from hub.domain.states import InterchangeState
@@ -72,6 +72,36 @@ class Outbox:
             remote_name=str(receipt.get("remote_name", "")), done_at=now, last_error="",
             lease_owner=None, lease_until=None))
         return res.rowcount == 1
+
+    def mark_sent_many(self, receipts: list[tuple[int, dict]], now: datetime) -> set[int]:
+        """Record several deliveries in one statement; return the ids that were still queued."""
+        if not receipts:
+            return set()
+        i = t.interchanges
+        ids = [item_id for item_id, _ in receipts]
+        still = set(self.conn.scalars(select(i.c.id).where(i.c.id.in_(ids), i.c.state == _Q)))
+        rows = [{"iid": item_id, "receipt": json.dumps(r, default=str),
+                 "remote_name": str(r.get("remote_name", ""))} for item_id, r in receipts if item_id in still]
+        if rows:
+            self.conn.execute(update(i).where(i.c.id == bindparam("iid")).values(
+                state=InterchangeState.SENT.value, done_at=now, last_error="", lease_owner=None,
+                lease_until=None), rows)
+        return still
+
+    def unarchived(self, limit: int) -> list[tuple[int, str, bytes, datetime, str]]:
+        """Sent documents with no archive copy yet: (id, doc type, payload, sent at, extension)."""
+        i = t.interchanges
+        rows = self.conn.execute(select(i.c.id, i.c.doc_type, i.c.payload, i.c.done_at, i.c.filename)
+                                 .where(i.c.direction == "out", i.c.state == InterchangeState.SENT.value,
+                                        i.c.archive_path == "").order_by(i.c.id).limit(limit))
+        return [(r[0], r[1], r[2], r[3], r[4].rsplit(".", 1)[-1]) for r in rows]
+
+    def set_archive_paths(self, paths: list[tuple[int, str]]) -> None:
+        """Note where each document's archive copy is."""
+        if paths:
+            i = t.interchanges
+            self.conn.execute(update(i).where(i.c.id == bindparam("iid")),
+                              [{"iid": iid, "archive_path": path} for iid, path in paths])
 
     def mark_retry(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
         """Keep the row queued, due again at ``next_attempt_at``."""

@@ -141,8 +141,8 @@ def record_mdn_delivery(hub: HubContext, row: int, arrival: As2Arrival, url: str
                 code="as2.mdn_undelivered", partner_id=arrival.partner_id or "",
                 interchange_id=row,
                 message=f"the MDN for {arrival.name} could not be delivered to {url}: {error}. "
-                        "What the message said was recorded as usual; the partner may send it "
-                        "again (it is answered as a duplicate) or ask us for the MDN.",
+                        "The message itself was handled as usual (see its record); the partner "
+                        "may send it again (it is answered as a duplicate) or ask us for the MDN.",
                 detail={"message_id": arrival.message_id, "disposition": arrival.disposition},
                 dedupe_key=f"as2.mdn_undelivered:{arrival.partner_id}:{arrival.message_id}")],
                 now)

@@ -91,7 +91,8 @@ def _incident(partner_id: str, cert, now: datetime) -> IncidentDraft:
     if cert.not_after is None:
         state = f"cannot be read ({cert.problem})"
     elif cert.not_after <= now:
-        state = f"expired on {cert.not_after:%Y-%m-%d}: AS2 with {partner_id} fails until it is renewed"
+        state = (f"expired on {cert.not_after:%Y-%m-%d}: AS2 with {partner_id} fails until it "
+                 "is renewed")
     else:
         state = f"expires on {cert.not_after:%Y-%m-%d}"
     return IncidentDraft(

@@ -36,6 +36,8 @@ class Archiver(Protocol):
     def store_out(self, interchange_id: int, doc_type: str, payload: bytes, at: datetime,
                   ext: str = "edi"): ...
 
+    def relative(self, path) -> str: ...
+
 
 @dataclass
 class DispatchReport:
@@ -82,14 +84,28 @@ class Dispatcher:
         self._record(outcomes, report)
         return report
 
+    def archive_sent(self, limit: int = 500) -> int:
+        """Copy sent documents to the archive folder and note where (the store keeps the bytes
+        anyway, so a copy missed by a crash is simply written by the next pass)."""
+        with self.hub.uow() as uow:
+            rows = uow.outbox.unarchived(limit)
+            paths = [(iid, self.archive.relative(self.archive.store_out(iid, doc_type, payload, done_at, ext)))
+                     for iid, doc_type, payload, done_at, ext in rows]
+            uow.outbox.set_archive_paths(paths)
+            uow.commit()
+        return len(paths)
+
     def run_until_empty(self, limit: int = 200) -> DispatchReport:
-        """Repeat :meth:`run_once` until nothing due is left (or a stop is requested)."""
+        """Repeat :meth:`run_once` until nothing due is left (or a stop is requested), then
+        archive what was sent."""
         total = DispatchReport()
         while not self.should_stop():
             report = self.run_once(limit)
             total = total + report
             if report.claimed < limit or report.sent + report.already_present == 0:
                 break
+        while self.archive_sent(limit) == limit:
+            pass
         return total
 
     def _deliver(self, item):
@@ -109,8 +125,6 @@ class Dispatcher:
             return (item, "error", DeliveryError(f"{key}: unexpected error: {exc!r}", True,
                                                  "transport.unexpected"))
         breaker.succeeded()
-        self.archive.store_out(item.id, item.doc_type, item.payload, self.hub.clock(),
-                               item.filename.rsplit(".", 1)[-1])
         return (item, "sent", receipt)
 
     def _record(self, outcomes: list, report: DispatchReport) -> None:
@@ -119,9 +133,11 @@ class Dispatcher:
         now = self.hub.clock()
         incidents, sent_pos, failed_pos, events, recovered = [], [], [], [], set()
         with self.hub.uow() as uow:
+            recorded = uow.outbox.mark_sent_many([(item.id, detail) for item, what, detail in outcomes
+                                                  if what == "sent"], now)
             for item, what, detail in outcomes:
                 if what == "sent":
-                    if uow.outbox.mark_sent(item.id, detail, now):
+                    if item.id in recorded:
                         report.sent += 1
                         report.already_present += bool(detail.get("already_present"))
                         recovered.add(item.partner_id)

@@ -47,4 +47,7 @@ class FakeArchive:
 
     def store_out(self, interchange_id, doc_type, payload, at, ext="edi"):
         self.out[interchange_id] = payload
-        return f"mem://{interchange_id}"
+        return f"mem/{interchange_id}"
+
+    def relative(self, path) -> str:
+        return str(path)

@@ -43,7 +43,8 @@ def incidents(hub, state: str | None = None) -> list[dict]:
     if state:
         query = query.where(i.c.state == state)
     with hub.uow(readonly=True) as uow:
-        return [{**r, "detail": json.loads(r["detail"])} for r in uow.conn.execute(query).mappings()]
+        rows = uow.conn.execute(query).mappings()
+        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
 
 def now() -> datetime:
