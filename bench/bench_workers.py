@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -26,7 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-import paramiko
 from sqlalchemy import func, select
 
 from bench.bench_import import write_orders
@@ -119,24 +117,15 @@ def _requeue(hub) -> None:
 
 
 def _bare_putfo(server, remote: str, payloads) -> float:
+    """Seconds for bare paramiko putfo of the same documents over one connection."""
     import io
-    from transports.sftp import parse_host_key
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    key = parse_host_key(server.host_key_line)
-    client.get_host_keys().add(f"[127.0.0.1]:{server.port}", key.get_name(), key)
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client.connect("127.0.0.1", server.port, server.user, key_filename=str(server.client_key("ed25519")),
-                   sock=sock, look_for_keys=False, allow_agent=False)
-    sftp = client.open_sftp()
-    t0 = time.perf_counter()
-    for name, payload in payloads:
-        sftp.putfo(io.BytesIO(payload), f"{remote}/{name}")
-    elapsed = time.perf_counter() - t0
-    sftp.close()
-    client.close()
-    return elapsed
+
+    from bench.bench_sftp import _bare_client
+    with _bare_client(server) as sftp:
+        t0 = time.perf_counter()
+        for name, payload in payloads:
+            sftp.putfo(io.BytesIO(payload), f"{remote}/{name}")
+        return time.perf_counter() - t0
 
 
 def api_to_sftp_latency(count: int) -> Result:

@@ -165,7 +165,7 @@ class Repository:
         """Purchase orders (with lines) by PO number, in two queries."""
         if not numbers:
             return {}
-        p, ln = t.purchase_orders, t.po_lines
+        p = t.purchase_orders
         heads = self.conn.execute(select(p).where(p.c.po_number.in_(numbers))).mappings().all()
         return {po.po_number: po for po in self._with_lines(heads)}
 

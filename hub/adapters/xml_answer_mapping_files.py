@@ -17,8 +17,9 @@ from lxml import etree
 from hub.domain.documents import PoAck
 from hub.edi.xml_answers import (ANSWER_NAMESPACE, DOC_TYPES, AnswerMapping,
                                  apply_answer_mapping, describe_path, document_has_path)
-from hub.edi.xml_po import MAPPING_NAMESPACE, XSL_NAMESPACE
-from hub.edi.xmlsafe import MalformedXmlError, parse_bytes, safe_xslt
+from hub.adapters.xml_mapping_files import read_stylesheet
+from hub.edi.xml_po import MAPPING_NAMESPACE, XSL_NAMESPACE, check_stylesheet_shape
+from hub.edi.xmlsafe import parse_bytes, safe_xslt
 from hub.errors import DocumentError, MappingError
 
 _XSL = f"{{{XSL_NAMESPACE}}}"
@@ -30,22 +31,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
 def load_answer_mapping(path: Path) -> AnswerMapping:
     """Load one answer mapping file, check it and run it on each of its sample documents."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise MappingError(path, "", f"cannot read the mapping file ({exc.strerror}); check "
-                           "the answer mapping names in the partner file") from None
-    try:
-        doc = parse_bytes(data)
-    except MalformedXmlError as exc:
-        raise MappingError(path, f"line {exc.line}",
-                           f"not well-formed XML: {exc.problem}") from None
-    except DocumentError as exc:
-        raise MappingError(path, "", str(exc)) from None
-    try:
-        mapping = answer_mapping_from_stylesheet(doc, str(path))
-    except DocumentError as exc:  # a stylesheet reaching for another file while compiling
-        raise MappingError(path, "", str(exc)) from None
+    doc, mapping = read_stylesheet(path, answer_mapping_from_stylesheet, "answer mapping names")
     tried = [_trial_run(mapping, sample) for sample in doc.iterchildren(_SAMPLE)]
     _check_coverage(mapping, next(doc.iterchildren(_META)).sourceline, tried)
     # What each path produced names the document type of a later failure on such a document.
@@ -54,14 +40,7 @@ def load_answer_mapping(path: Path) -> AnswerMapping:
 
 def answer_mapping_from_stylesheet(doc: etree._Element, source: str) -> AnswerMapping:
     """Check a stylesheet's ``<edihub:answer-mapping>`` declaration and compile it."""
-    if doc.tag not in (_XSL + "stylesheet", _XSL + "transform"):
-        raise MappingError(source, f"line {doc.sourceline}",
-                           "the root element is not xsl:stylesheet: an answer mapping is an XSLT "
-                           f"1.0 stylesheet (xmlns:xsl=\"{XSL_NAMESPACE}\")")
-    link = next(doc.iterchildren(_XSL + "include", _XSL + "import"), None)
-    if link is not None:
-        raise MappingError(source, f"line {link.sourceline}", "a mapping is one file: copy the "
-                           f"templates of {link.get('href')} into it instead of xsl:include/import")
+    check_stylesheet_shape(doc, source, "an answer mapping")
     meta = _metadata_element(doc, source)
     for out in doc.iterchildren(_XSL + "output"):
         if out.get("method", "xml") != "xml":

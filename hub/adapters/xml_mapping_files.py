@@ -9,22 +9,35 @@ well-formed XML. Secret parameters are resolved here, from the environment, so t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
+
+from lxml import etree
 
 from hub.domain.partner import Partner
 from hub.edi.xml_po import XmlMapping, mapping_from_stylesheet, trial_run
 from hub.edi.xmlsafe import MalformedXmlError, parse_bytes
 from hub.errors import DocumentError, MappingError, PartnerConfigError
 
+T = TypeVar("T")
+
 
 def load_xml_mapping(path: Path) -> XmlMapping:
     """Load one XSLT mapping file and check it, including a trial run on a sample PO."""
+    _doc, mapping = read_stylesheet(path, mapping_from_stylesheet, "mapping name")
+    trial_run(mapping)
+    return mapping
+
+
+def read_stylesheet(path: Path, compile_: Callable[[etree._Element, str], T],
+                    named_by: str) -> tuple[etree._Element, T]:
+    """Read, safely parse and compile a mapping file; every problem is a MappingError naming it."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise MappingError(path, "", f"cannot read the mapping file ({exc.strerror}); check "
-                           "the mapping name in the partner file") from None
+                           f"the {named_by} in the partner file") from None
     try:
         doc = parse_bytes(data)
     except MalformedXmlError as exc:
@@ -33,11 +46,9 @@ def load_xml_mapping(path: Path) -> XmlMapping:
     except DocumentError as exc:
         raise MappingError(path, "", str(exc)) from None
     try:
-        mapping = mapping_from_stylesheet(doc, str(path))
+        return doc, compile_(doc, str(path))
     except DocumentError as exc:  # a stylesheet reaching for another file while compiling
         raise MappingError(path, "", str(exc)) from None
-    trial_run(mapping)
-    return mapping
 
 
 def resolve_secrets(partner: Partner, environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -7,7 +7,7 @@ the services apply them to purchase orders. Plain data, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+import datetime as dt
 from decimal import Decimal
 
 
@@ -40,7 +40,7 @@ class LineAck:
     code: str                # ACK01 (IA accepted, IB backordered, IR rejected, IQ/IC changed, ...)
     quantity: int | None     # ACK02; None: the whole line
     uom: str = ""            # ACK03
-    date: date | None = None  # ACK05 (with ACK04 qualifier, e.g. 068 current schedule ship)
+    date: dt.date | None = None  # ACK05 (with ACK04 qualifier, e.g. 068 current schedule ship)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ class PoAck:
 
     po_number: str           # BAK03
     ack_type: str            # BAK02: AC, AD, AE, AK, AP, AT (accepted forms), RD, RF, RJ, RO (rejected)
-    date: date | None = None  # BAK04
+    date: dt.date | None = None  # BAK04
     lines: tuple[PoAckLine, ...] = ()
     reference: str = ""      # the supplier's own order number (BAK08 or REF), for operators
 
@@ -97,9 +97,9 @@ class ShipNotice:
     """An 856: one shipment, possibly for several POs, possibly partial."""
 
     shipment_id: str         # BSN02
-    date: date | None = None  # BSN03
-    shipped_at: datetime | None = None   # DTM*011 (shipped)
-    expected_delivery: date | None = None  # DTM*017 / 067 (estimated delivery)
+    date: dt.date | None = None  # BSN03
+    shipped_at: dt.datetime | None = None   # DTM*011 (shipped)
+    expected_delivery: dt.date | None = None  # DTM*017 / 067 (estimated delivery)
     carrier: str = ""        # TD503 (SCAC when TD502 = 2)
     service: str = ""        # TD505 (routing) or TD512 service level
     tracking_numbers: tuple[str, ...] = ()   # REF*2I / 08 / CN / AW / WY and MAN*CP (not BM)

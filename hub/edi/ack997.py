@@ -21,7 +21,7 @@ from __future__ import annotations
 from hub.domain.documents import AckedSet, FunctionalAck, ParsedDocument
 from hub.edi.ack_codes import (ELEMENT_ERRORS, SEGMENT_ERRORS, STATUSES, SUMMARY_SEGMENT_ERROR,
                                SUMMARY_SET_ERRORS, group_error, meaning, set_error)
-from hub.edi.answer_fields import Findings, element, quoted
+from hub.edi.answer_fields import Findings, element, quoted, walk
 from hub.edi.envelope import Transaction
 from hub.edi.reader import Segment
 
@@ -75,10 +75,7 @@ class FunctionalAckReader:
 
     def read(self) -> ParsedDocument:
         """Walk the segments once, dispatching on the segment id."""
-        for seg in self.tx.segments:
-            handler = _HANDLERS.get(seg[0])
-            if handler is not None:
-                handler(self, seg)
+        walk(self, self.tx.segments, _HANDLERS)
         return self.finish()
 
     def where(self, seg: Segment) -> str:

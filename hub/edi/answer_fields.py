@@ -138,3 +138,11 @@ def item_ids(fields: list[str], first: int) -> tuple[str, str, str]:
 def quoted(value: str, limit: int = 40) -> str:
     """A value quoted for a message, shortened when long."""
     return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def walk(reader, segments, handlers: dict) -> None:
+    """Hand each segment to the reader's handler for its id; segments without one are skipped."""
+    for seg in segments:
+        handler = handlers.get(seg[0])
+        if handler is not None:
+            handler(reader, seg)

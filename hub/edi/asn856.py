@@ -34,7 +34,7 @@ from datetime import date, datetime, time
 
 from hub.domain.documents import ParsedDocument, ShipNotice, ShippedItem, ShippedOrder
 from hub.edi.answer_fields import (Findings, element, item_ids, quoted, read_date, read_time,
-                                   read_whole, read_zone, short_dates_allowed)
+                                   read_whole, read_zone, short_dates_allowed, walk)
 from hub.edi.envelope import Transaction
 from hub.edi.hl_tree import ITEM, HlTree, Level
 from hub.edi.reader import Segment
@@ -68,10 +68,7 @@ class ShipNoticeReader:
 
     def read(self) -> ParsedDocument:
         """Walk the segments once, dispatching on the segment id."""
-        for seg in self.tx.segments:
-            handler = _HANDLERS.get(seg[0])
-            if handler is not None:
-                handler(self, seg)
+        walk(self, self.tx.segments, _HANDLERS)
         return self.finish()
 
     def name(self) -> str:

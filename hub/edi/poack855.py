@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from hub.domain.documents import LineAck, ParsedDocument, PoAck, PoAckLine
 from hub.edi.answer_fields import (Findings, element, item_ids, quoted, read_amount, read_date,
-                                   read_whole, short_dates_allowed)
+                                   read_whole, short_dates_allowed, walk)
 from hub.edi.envelope import Transaction
 from hub.edi.reader import Segment
 
@@ -54,10 +54,7 @@ class PoAckReader:
 
     def read(self) -> ParsedDocument:
         """Walk the segments once, dispatching on the segment id."""
-        for seg in self.tx.segments:
-            handler = _HANDLERS.get(seg[0])
-            if handler is not None:
-                handler(self, seg)
+        walk(self, self.tx.segments, _HANDLERS)
         return self.finish()
 
     def name(self) -> str:

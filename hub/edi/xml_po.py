@@ -87,16 +87,21 @@ class XmlMapping:
     description: str = ""
 
 
-def mapping_from_stylesheet(doc: etree._Element, source: str) -> XmlMapping:
-    """Read a stylesheet's ``<edihub:mapping>`` declaration and compile it, or MappingError."""
+def check_stylesheet_shape(doc: etree._Element, source: str, kind: str) -> None:
+    """A mapping is one XSLT 1.0 stylesheet: refuse another root or xsl:include/import."""
     if doc.tag not in (_XSL + "stylesheet", _XSL + "transform"):
         raise MappingError(source, f"line {doc.sourceline}",
-                           "the root element is not xsl:stylesheet: an XML mapping is an XSLT 1.0 "
+                           f"the root element is not xsl:stylesheet: {kind} is an XSLT 1.0 "
                            f"stylesheet (xmlns:xsl=\"{XSL_NAMESPACE}\")")
     link = next(doc.iterchildren(_XSL + "include", _XSL + "import"), None)
     if link is not None:
         raise MappingError(source, f"line {link.sourceline}", "a mapping is one file: copy the "
                            f"templates of {link.get('href')} into it instead of xsl:include/import")
+
+
+def mapping_from_stylesheet(doc: etree._Element, source: str) -> XmlMapping:
+    """Read a stylesheet's ``<edihub:mapping>`` declaration and compile it, or MappingError."""
+    check_stylesheet_shape(doc, source, "an XML mapping")
     meta = _metadata_element(doc, source)
     for attr in meta.attrib:
         if attr not in _META_ATTRIBUTES:
