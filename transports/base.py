@@ -70,3 +70,16 @@ def check_filename(name: str) -> str:
     if not _SAFE_NAME.match(name) or ".." in name:
         raise ValueError(f"unsafe file name {name!r}")
     return name
+
+
+def check_remote_name(name: str) -> str:
+    """Return a partner's file name if it is one path component; raise ValueError otherwise.
+
+    Partners name their files as they like (spaces, brackets, accents): such names are only
+    used to address the file on their side and kept as data, never as a local path. What is
+    refused is what could reach outside the folder: separators, '.', '..' and control characters.
+    """
+    if (not name or name in (".", "..") or len(name) > 255 or "/" in name or "\\" in name
+            or any(ord(c) < 32 or ord(c) == 127 for c in name)):
+        raise ValueError(f"unsafe file name {name!r}")
+    return name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from contextlib import contextmanager
 import os
 import shutil
 import time
@@ -11,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_filename
+from transports.base import OutboundFile, Receipt, RemoteFile, check_filename, check_remote_name
 from transports.errors import (PermanentTransportError, TransientTransportError,
                                TransportConfigError)
 
@@ -63,7 +64,7 @@ class FolderTransport:
 
     def send(self, file: OutboundFile) -> Receipt:
         """Write the file under a temporary name, fsync, rename; recognise an earlier delivery."""
-        name = check_filename(file.filename)
+        name = _our_name(file.filename)
         outbox = self.settings.outbox
         try:
             outbox.mkdir(parents=True, exist_ok=True)
@@ -82,7 +83,14 @@ class FolderTransport:
             os.replace(temp, final)
         except PermissionError as exc:
             raise PermanentTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
+        except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            # A file stands where the settings put a folder, or a folder holds our file's name:
+            # retrying cannot help until someone fixes the folder or the path setting.
+            raise PermanentTransportError(
+                f"cannot write to {outbox}: {exc.strerror} ({exc.filename}); check the path "
+                "setting and what is on disk there") from exc
         except OSError as exc:
+            # Disk full, an I/O error, a share that went away: these may clear by themselves.
             raise TransientTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
         return self._receipt(final)
 
@@ -95,6 +103,10 @@ class FolderTransport:
         inbox = self.settings.inbox
         if inbox is None or not inbox.is_dir():
             return []
+        with _as_transport_errors(f"cannot read the inbox {inbox}"):
+            return self._ready(inbox)
+
+    def _ready(self, inbox: Path) -> list[RemoteFile]:
         now = time.time()
         found = []
         for entry in os.scandir(inbox):
@@ -114,7 +126,7 @@ class FolderTransport:
         """Copy one inbox file into ``sink`` in chunks."""
         path = self._inbox_path(name)
         size = 0
-        with open(path, "rb") as fh:
+        with _as_transport_errors(f"cannot read {path}"), open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 sink.write(chunk)
                 size += len(chunk)
@@ -124,21 +136,69 @@ class FolderTransport:
         """Move a fetched file to the archive folder, or delete it when there is none."""
         path = self._inbox_path(name)
         if self.settings.archive is None:
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)    # already gone: an earlier done() landed
             return
-        self.settings.archive.mkdir(parents=True, exist_ok=True)
-        target = self.settings.archive / path.name
-        if target.exists():
-            target = self.settings.archive / f"{path.name}.{int(time.time() * 1000)}"
-        shutil.move(str(path), target)
+        try:
+            self.settings.archive.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), _free_name(self.settings.archive, path.name))
+        except FileNotFoundError:
+            # Gone from the inbox: an earlier done() landed before its caller saw it succeed.
+            # Anything else missing (the archive folder vanished meanwhile) is still an error.
+            if os.path.lexists(path):
+                raise TransientTransportError(f"cannot move {path} to {self.settings.archive}") from None
+        except PermissionError as exc:
+            raise PermanentTransportError(f"cannot move {path} to the archive folder: "
+                                          f"{exc.strerror}") from exc
+        except OSError as exc:
+            raise TransientTransportError(f"cannot move {path} to the archive folder: "
+                                          f"{exc.strerror}") from exc
 
     def _inbox_path(self, name: str) -> Path:
         if self.settings.inbox is None:
             raise PermanentTransportError("this folder transport has no inbox configured")
-        try:
-            return self.settings.inbox / check_filename(name)
-        except ValueError as exc:
-            raise PermanentTransportError(str(exc)) from exc
+        return self.settings.inbox / _checked(name)
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _our_name(name: str) -> str:
+    """A name we give a document: letters, digits, '.', '_' and '-' only."""
+    try:
+        return check_filename(name)
+    except ValueError as exc:
+        raise PermanentTransportError(f"{name!r} is not a safe file name: use letters, digits, "
+                                      "'.', '_' and '-'") from exc
+
+
+def _checked(name: str) -> str:
+    """A partner's file name if it stays inside the inbox, else a PermanentTransportError."""
+    try:
+        return check_remote_name(name)
+    except ValueError as exc:
+        raise PermanentTransportError(f"{name!r} is not a safe file name: it may not hold '/', "
+                                      "'\\' or control characters") from exc
+
+
+@contextmanager
+def _as_transport_errors(what: str):
+    """OS errors of inbox work as transport errors: permission is permanent, the rest transient."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise PermanentTransportError(f"{what}: {exc.strerror}") from exc
+    except FileNotFoundError as exc:
+        raise TransientTransportError(f"{what}: it is gone (another reader took it?)") from exc
+    except OSError as exc:
+        raise TransientTransportError(f"{what}: {exc.strerror}") from exc
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or with a time suffix when that name is taken (never overwrite)."""
+    target = folder / name
+    stamp = int(time.time() * 1000)
+    n = 0
+    while os.path.lexists(target):
+        n += 1
+        target = folder / (f"{name}.{stamp}" + (f"-{n}" if n > 1 else ""))
+    return target

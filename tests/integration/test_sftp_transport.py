@@ -126,10 +126,20 @@ def test_archive_name_clash_gets_a_suffix_and_keeps_the_old_file(connect, remote
 
 def test_inbox_skips_temp_names_hidden_files_folders_and_other_patterns(connect, remote_dirs):
     inbox = remote_dirs["inbox"]
-    for name in ("a.x12", "b.x12.part", ".c.x12", "d.tmp", "e.txt", "bad name.x12"):
+    for name in ("a.x12", "b.x12.part", ".c.x12", "d.tmp", "e.txt"):
         (inbox / name).write_bytes(b"x")
     (inbox / "sub.x12").mkdir()
     assert [f.name for f in connect(inbox_pattern="*.x12").list_inbox()] == ["a.x12"]
+
+
+def test_a_partner_file_name_with_spaces_is_read_and_kept_as_data(connect, remote_dirs):
+    (remote_dirs["inbox"] / "PO ack (1).x12").write_bytes(b"ISA")
+    transport = connect()
+    [remote] = transport.list_inbox()
+    sink = io.BytesIO()
+    assert transport.fetch(remote.name, sink) == 3 and sink.getvalue() == b"ISA"
+    transport.done(remote.name)
+    assert [p.name for p in remote_dirs["archive"].iterdir()] == ["PO ack (1).x12"]
 
 
 def test_files_still_being_written_are_skipped(connect, remote_dirs):
