@@ -122,12 +122,18 @@ class Worker:
         from hub.services.overdue import check_overdue
         return check_overdue(self.hub.context)
 
+    def certificates(self) -> tuple[int, int]:
+        """Incidents for AS2 certificates that expire within 30 days (and clear renewed ones)."""
+        from hub.services.certificates import check_hub_certificates
+        return check_hub_certificates(self.hub)
+
     def run_once(self) -> PassReport:
         """One pass of every job: intake first, so the pass sends what it takes in, then answers."""
         recover_dead_workers(self.hub)
         imports = self.drop_folders()
         received = self.poll_all()
         dispatch = self.dispatch()
+        self.certificates()
         return PassReport(dispatch=dispatch, imports=imports, received=received, overdue=self.overdue())
 
     # -- running forever -----------------------------------------------------------------------
@@ -168,6 +174,7 @@ class Worker:
         scheduler.add_job(self.drop_folders, "interval", seconds=jobs.drop_folder_seconds,
                           id="drop_folders", **common)
         scheduler.add_job(self.overdue, "interval", seconds=jobs.overdue_seconds, id="overdue", **common)
+        scheduler.add_job(self.certificates, "interval", hours=24, id="certificates", **common)
         for pid, partner in self.hub.context.partners.items():
             if partner.active:
                 scheduler.add_job(self.poll, trigger(partner.poll), args=[pid], id=f"poll:{pid}", **common)

@@ -30,8 +30,9 @@ def create_app(hub=None, test_config: dict | None = None, environ: dict | None =
         app.config.update(test_config)
     app.extensions["edihub"] = hub
 
-    from web import api, health
+    from web import api, as2, health
     app.register_blueprint(api.bp)
+    app.register_blueprint(as2.bp)      # partners' AS2 messages and MDNs (signed, no login)
     app.register_blueprint(health.bp)
     return app
 

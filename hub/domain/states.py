@@ -91,8 +91,9 @@ PO_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
     _P.QUEUED: frozenset({_P.SENT, _P.FAILED, _P.CANCELLED, _P.ACKNOWLEDGED, _P.ACCEPTED,
                           _P.REJECTED, _P.PARTIALLY_SHIPPED, _P.SHIPPED}),
     # Answers can overtake each other: an 855 or 856 may arrive before the 997.
+    # FAILED: an asynchronous MDN, arriving after the send, says the partner could not read it.
     _P.SENT: frozenset({_P.ACKNOWLEDGED, _P.ACCEPTED, _P.REJECTED, _P.PARTIALLY_SHIPPED,
-                        _P.SHIPPED, _P.QUEUED, _P.CANCELLED}),
+                        _P.SHIPPED, _P.QUEUED, _P.CANCELLED, _P.FAILED}),
     _P.ACKNOWLEDGED: frozenset({_P.ACCEPTED, _P.REJECTED, _P.PARTIALLY_SHIPPED, _P.SHIPPED,
                                 _P.CANCELLED}),
     _P.ACCEPTED: frozenset({_P.PARTIALLY_SHIPPED, _P.SHIPPED, _P.REJECTED, _P.CANCELLED}),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from hub.adapters.as2_store import As2Store
 from hub.domain.model import IncidentDraft
+from hub.domain.states import PoState
 from hub.services.ports import HubContext
 
 
@@ -59,6 +60,8 @@ def record_async_mdn(hub: HubContext, sent: dict | None, outcome: MdnOutcome) ->
         refused = outcome.status == "error"
         if refused:
             store.mark_refused(sent["id"], outcome.error or outcome.disposition, now)
+            if sent["purchase_order_id"]:   # the partner never got it: the PO did not go out
+                uow.repo.advance_purchase_orders([sent["purchase_order_id"]], PoState.FAILED, now)
             uow.repo.file_incidents([_refusal(sent, outcome)], now)
         uow.repo.add_events([_event(now, sent, outcome)])
         uow.commit()

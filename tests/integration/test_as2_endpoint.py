@@ -19,7 +19,6 @@ from hub.adapters import tables as t
 from hub.bootstrap import Hub, bootstrap
 from hub.services.intake import Submission, accept
 from tests.integration.test_intake import order
-from tests.support.as2 import as2_certs  # noqa: F401  (fixture)
 from tests.support.as2 import (PARTNER_ID, PASSPHRASE, PASSPHRASE_ENV, PartnerStation,
                                Recorder, closed_port, flip_bit, http_post, serve)
 from tests.support.as2_hub import SKU, SUPPLIER, LateApp, poack_855, write_as2_partner
@@ -59,7 +58,6 @@ def make_instance(demo_home, clock, as2_certs, monkeypatch):  # noqa: F811
         hub = bootstrap(demo_home, clock=clock)
         stack.callback(hub.close)
         app = create_app(hub, environ={"EDIHUB_SECRET_KEY": "s" * 32})
-        app.register_blueprint(web_as2.bp)
         late.app = app
         return Instance(hub, app, base, station)
 
