@@ -42,7 +42,7 @@ class Instance:
 
 
 @pytest.fixture
-def make_instance(demo_home, clock, as2_certs, monkeypatch):  # noqa: F811
+def make_instance(demo_home, clock, as2_certs, monkeypatch):
     """Build instances whose AS2 partner file takes ``transport`` overrides ({hub}: our URL)."""
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     stack = ExitStack()
@@ -212,7 +212,7 @@ def test_an_async_mdn_for_an_unknown_sender_is_never_posted_anywhere(inst):
     ({"sender": "NOBODY"}, False, "unknown-trading-partner", "partner_as2_id = 'NOBODY'"),
 ], ids=["tampered", "wrong-certificate", "unsigned", "unencrypted", "unknown-partner"])
 def test_a_refused_message_gets_an_error_mdn_an_incident_and_is_kept(
-        inst, as2_certs, build, tamper, modifier, reason):  # noqa: F811
+        inst, as2_certs, build, tamper, modifier, reason):
     po = sent_po(inst)
     if "signer" in build:
         build = {**build, "signer": getattr(as2_certs, build["signer"])}
@@ -324,7 +324,7 @@ def test_an_async_error_mdn_fails_the_interchange_and_files_an_incident(make_ins
 
 
 def test_an_async_mdn_signed_by_a_stranger_changes_nothing_but_is_an_incident(
-        make_instance, as2_certs):  # noqa: F811
+        make_instance, as2_certs):
     inst = make_instance(mdn_mode="async", mdn_url="{hub}/as2/mdn")
     inst.station.mdn_signer = as2_certs.stranger
     sent_po(inst)

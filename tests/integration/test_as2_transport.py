@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from tests.support.as2 import as2_certs  # noqa: F401  (fixture)
 from tests.support.as2 import (OUR_ID, PARTNER_ID, X12_LF, PartnerStation, Recorder,
                                closed_port, flip_bit, http_post, our_settings, serve, silent_port)
 from transports.as2 import As2Transport, MdnRefusedError, SentMessage, verify_async_mdn

@@ -206,7 +206,7 @@ def test_rejecting_997_names_the_errors(store_hub):
 
 
 def test_late_answers_raise_incidents_that_clear_themselves(store_hub, clock):
-    po = sent_po(store_hub)
+    sent_po(store_hub)
     clock.advance(hours=3)   # acme's window for the 997 is 2 hours
     assert check_overdue(store_hub.context) == (1, 0)
     assert incidents(store_hub) == ["overdue.997"]

@@ -12,7 +12,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from tests.support.as2 import as2_certs  # noqa: F401  (fixture)
 from tests.support.as2 import (ENVIRON, OUR_ID, PARTNER_ID, PASSPHRASE, PASSPHRASE_ENV,
                                our_settings, transport_table)
 from transports.as2 import (As2Settings, As2Transport, CertificateFileError, HttpAnswer,

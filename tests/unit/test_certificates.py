@@ -13,14 +13,13 @@ from hub.adapters import tables as t
 from hub.bootstrap import bootstrap
 from hub.services.certificates import CODE, WARN_DAYS, check_certificates, check_hub_certificates
 from tests.support.as2 import ENVIRON, PASSPHRASE, PASSPHRASE_ENV, make_party, transport_table
-from tests.support.as2 import as2_certs  # noqa: F401  (fixture)
 from tests.support.as2_hub import write_as2_partner
 from tests.support.fakes import FakeClock
 from transports.as2 import As2Settings
 
 
 @pytest.fixture
-def folder(tmp_path, as2_certs):  # noqa: F811
+def folder(tmp_path, as2_certs):
     """Key and certificate files of our own, to renew and spoil: copies of the session's."""
     shutil.copy(as2_certs.ours.bundle_file, tmp_path / as2_certs.ours.bundle_file.name)
     shutil.copy(as2_certs.partner.cert_file, tmp_path / as2_certs.partner.cert_file.name)
@@ -51,14 +50,14 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def test_certificates_valid_for_long_file_nothing(hub, folder, as2_certs):  # noqa: F811
+def test_certificates_valid_for_long_file_nothing(hub, folder, as2_certs):
     settings = settings_in(folder, as2_certs)
     assert check_certificates(hub.context, {"supplier": settings}, now()) == (0, 0)
     assert incidents(hub) == []
 
 
 def test_an_expiring_partner_certificate_is_filed_once_then_resolved_when_renewed(
-        hub, folder, as2_certs, tmp_path_factory):  # noqa: F811
+        hub, folder, as2_certs, tmp_path_factory):
     settings = settings_in(folder, as2_certs)
     cert_file = folder / as2_certs.partner.cert_file.name
     soon = make_party("SUPPLIER", tmp_path_factory.mktemp("soon"), days=WARN_DAYS - 10)
@@ -77,7 +76,7 @@ def test_an_expiring_partner_certificate_is_filed_once_then_resolved_when_renewe
 
 
 def test_our_expired_certificate_is_named_with_its_file_and_date(hub, folder, as2_certs,
-                                                                  tmp_path_factory):  # noqa: F811
+                                                                  tmp_path_factory):
     settings = settings_in(folder, as2_certs)
     expired = make_party("EDIHUB", tmp_path_factory.mktemp("old"), days=-3)
     (folder / as2_certs.ours.bundle_file.name).write_bytes(expired.bundle)
@@ -89,7 +88,7 @@ def test_our_expired_certificate_is_named_with_its_file_and_date(hub, folder, as
 
 
 def test_a_renewal_that_expires_soon_too_is_a_new_incident(hub, folder, as2_certs,
-                                                           tmp_path_factory):  # noqa: F811
+                                                           tmp_path_factory):
     settings = settings_in(folder, as2_certs)
     cert_file = folder / as2_certs.partner.cert_file.name
     put(make_party("SUPPLIER", tmp_path_factory.mktemp("a"), days=5), cert_file)
@@ -99,7 +98,7 @@ def test_a_renewal_that_expires_soon_too_is_a_new_incident(hub, folder, as2_cert
     assert [i["state"] for i in incidents(hub)] == ["resolved", "open"]
 
 
-def test_an_unreadable_certificate_file_is_filed(hub, folder, as2_certs):  # noqa: F811
+def test_an_unreadable_certificate_file_is_filed(hub, folder, as2_certs):
     settings = settings_in(folder, as2_certs)
     (folder / as2_certs.partner.cert_file.name).write_bytes(b"not a certificate")
     assert check_certificates(hub.context, {"supplier": settings}, now()) == (1, 0)
@@ -107,7 +106,7 @@ def test_an_unreadable_certificate_file_is_filed(hub, folder, as2_certs):  # noq
 
 
 def test_a_partner_no_longer_on_as2_has_its_incident_resolved_unless_unchecked(
-        hub, folder, as2_certs, tmp_path_factory):  # noqa: F811
+        hub, folder, as2_certs, tmp_path_factory):
     settings = settings_in(folder, as2_certs)
     put(make_party("SUPPLIER", tmp_path_factory.mktemp("c"), days=5),
         folder / as2_certs.partner.cert_file.name)
@@ -118,7 +117,7 @@ def test_a_partner_no_longer_on_as2_has_its_incident_resolved_unless_unchecked(
 
 
 def test_check_hub_certificates_reads_every_as2_partner_of_the_hub(
-        demo_home, as2_certs, monkeypatch):  # noqa: F811
+        demo_home, as2_certs, monkeypatch):
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     write_as2_partner(demo_home, as2_certs, "http://127.0.0.1:9/as2", sku=None,
                       partner_cert_file=str(as2_certs.expired.cert_file))

@@ -82,8 +82,10 @@ def globex(**fields: str) -> Partner:
                    x12=profile, fields=fields or {"vendor_number": "V-55012", "carrier": "UPSN"})
 
 
-def render(partner: Partner, mapping: str, ctx: PoContext,
-           numbers: ControlNumbers = ControlNumbers(1042, 17, 1)):
+NUMBERS = ControlNumbers(1042, 17, 1)
+
+
+def render(partner: Partner, mapping: str, ctx: PoContext, numbers: ControlNumbers = NUMBERS):
     """Prepare and finish one document."""
     renderer = X12Renderer(partner, load_x12_mapping(MAPPINGS / mapping))
     return renderer.finish(renderer.prepare(ctx), numbers, NOW)
