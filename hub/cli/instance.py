@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -42,12 +43,12 @@ def _create(directory: Path, with_demo: bool, force: bool) -> list[Path]:
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
 def demo(directory: Path) -> None:
-    """Run the demo: create DIRECTORY (default ./demo) if needed, take in the sample orders,
-    send the purchase orders, let the demo suppliers answer (997, 855, 856 and their XML
-    equivalents) and show every order going from received to shipped."""
+    """Run the demo: create DIRECTORY (default ./demo) if needed, with Acme reached over SFTP
+    and Initech over AS2 on loopback; take in the sample orders, send the purchase orders, let
+    the demo suppliers answer (997, 855, 856 and their XML equivalents) and show every order
+    going from received to shipped."""
     from hub.bootstrap import bootstrap
-    from hub.demo.suppliers import demo_suppliers
-    from hub.jobs import Worker
+    from hub.demo.network import DemoNetwork, is_networked
 
     fresh = not (directory / "edihub.toml").exists()
     if fresh:
@@ -56,28 +57,53 @@ def demo(directory: Path) -> None:
         # The marketplace export arrives the way real ones do: dropped in the channel's folder.
         shutil.copy(directory / "samples" / "marketplace.csv",
                     directory / "var" / "drop" / "marketplace" / "marketplace-export.csv")
-    hub = bootstrap(directory)
-    try:
-        print_report(hub.import_file(directory / "samples" / "orders.jsonl"))
-        worker = Worker(hub, drop_settle_seconds=0)
-        report = worker.run_once()
-        for imp in report.imports:
-            print_report(imp)
-        out.print(f"sent {report.dispatch.sent} purchase order(s) to the suppliers")
-        suppliers = demo_suppliers(directory)
-        for turn in range(1, 4):
-            written = [name for s in suppliers for name in s.turn(hub.clock())]
-            if not written:
-                break
-            report = worker.run_once()
-            applied = sum(r.applied for r in report.received)
-            out.print(f"turn {turn}: the suppliers answered with {len(written)} file(s); the hub applied "
-                      f"{applied} document(s) and sent {report.dispatch.sent} (purchase orders and 997s)")
-        _show(hub)
-    finally:
-        hub.close()
+    with ExitStack() as stack:
+        # An instance made by `edihub init --demo` keeps its folders; the demo's own is networked.
+        networked = fresh or is_networked(directory)
+        network = stack.enter_context(DemoNetwork(directory)) if networked else None
+        try:
+            hub = bootstrap(directory)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}", 2)
+        stack.callback(hub.close)
+        if network is not None:
+            stack.enter_context(network.serve_hub(hub))
+            for line in network.describe():
+                out.print(line, markup=False)
+        _run(hub, directory, network)
     if not fresh:
         err.print("(the demo had run before: orders already taken in are not taken twice)")
+
+
+def _run(hub, directory: Path, network) -> None:
+    from hub.demo.network import applied_over_as2
+    from hub.demo.suppliers import demo_suppliers
+    from hub.jobs import Worker
+
+    print_report(hub.import_file(directory / "samples" / "orders.jsonl"))
+    worker = Worker(hub, drop_settle_seconds=0)
+    report = worker.run_once()
+    for imp in report.imports:
+        print_report(imp)
+    out.print(f"sent {report.dispatch.sent} purchase order(s) to the suppliers")
+    suppliers = demo_suppliers(directory)
+    for turn in range(1, 4):
+        written = [name for s in suppliers for name in s.turn(hub.clock())]
+        if not written:
+            break
+        # initech's station posts its answers to the hub's /as2 (applied as they arrive);
+        # the worker then fetches acme's over SFTP and sends what is due.
+        over_as2 = network.deliver_answers() if network is not None else []
+        report = worker.run_once()
+        applied = sum(r.applied for r in report.received) + applied_over_as2(hub, over_as2)
+        via = f" ({len(over_as2)} posted over AS2)" if network is not None else ""
+        out.print(f"turn {turn}: the suppliers answered with {len(written)} file(s){via}; the hub "
+                  f"applied {applied} document(s) and sent {report.dispatch.sent} (purchase "
+                  "orders and 997s)")
+    if network is not None:
+        for line in network.summary():
+            out.print(line, markup=False)
+    _show(hub)
 
 
 def _show(hub) -> None:

@@ -1,8 +1,10 @@
 """Demo suppliers that answer the hub's purchase orders the way real ones do.
 
-Each works on its own folders, exactly where the hub's folder transport delivers and
-fetches: it picks up what the hub sent, and answers a purchase order with a 997 (X12), an
-order acknowledgement and a first shipment; units it backordered ship on its next turn.
+Each works on its own folders, exactly where the hub's documents land and where its answers
+are fetched from: shared folders (``edihub init --demo``), or in the networked demo the
+embedded SFTP server's root (acme) and the AS2 station's folders (initech). It picks up what
+the hub sent, and answers a purchase order with a 997 (X12), an order acknowledgement and a
+first shipment; units it backordered ship on its next turn.
 Acme answers in X12 004010 and turns down one SKU (the hub re-routes it); Initech answers
 in its own XML layout (mappings/xml/custom-supplier-answers-in.xsl reads it).
 """
