@@ -7,11 +7,12 @@ measured in the same run, and each timing is the best of a few repeats.
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 
@@ -45,12 +46,16 @@ def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def peak_rss_mb(argv: list[str]) -> tuple[float, int, str]:
-    """Run ``python argv...`` as a child; return its own peak resident memory (MB), exit status, stdout."""
-    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)   # this child's rusage alone, not all children's
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss / 1024.0, proc.returncode, out
+    """Run ``python argv...`` as a child; return its own peak resident memory (MB), exit status, stdout.
+
+    The child reports its VmHWM itself (bench._peak): ru_maxrss would also count the memory
+    this process had when the child was started.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as marker:
+        proc = subprocess.run([sys.executable, "-m", "bench._peak", marker.name, *argv],
+                              stdout=subprocess.PIPE, text=True)
+        peak_kb = int(Path(marker.name).read_text() or 0)
+    return peak_kb / 1024.0, proc.returncode, proc.stdout
 
 
 def print_table(results: list[Result]) -> None:
