@@ -83,3 +83,13 @@ def check_remote_name(name: str) -> str:
             or any(ord(c) < 32 or ord(c) == 127 for c in name)):
         raise ValueError(f"unsafe file name {name!r}")
     return name
+
+
+def our_name(name: str) -> str:
+    """A name we give a document (letters, digits, '.', '_', '-'), or a PermanentTransportError."""
+    from transports.errors import PermanentTransportError
+    try:
+        return check_filename(name)
+    except ValueError as exc:
+        raise PermanentTransportError(f"{name!r} is not a safe file name: use letters, digits, "
+                                      "'.', '_' and '-'") from exc

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_filename, check_remote_name
+from transports.base import OutboundFile, Receipt, RemoteFile, check_remote_name, our_name
 from transports.errors import (PermanentTransportError, TransientTransportError,
                                TransportConfigError)
 
@@ -64,7 +64,7 @@ class FolderTransport:
 
     def send(self, file: OutboundFile) -> Receipt:
         """Write the file under a temporary name, fsync, rename; recognise an earlier delivery."""
-        name = _our_name(file.filename)
+        name = our_name(file.filename)
         outbox = self.settings.outbox
         try:
             outbox.mkdir(parents=True, exist_ok=True)
@@ -160,15 +160,6 @@ class FolderTransport:
 
     def close(self) -> None:
         """Nothing to release."""
-
-
-def _our_name(name: str) -> str:
-    """A name we give a document: letters, digits, '.', '_' and '-' only."""
-    try:
-        return check_filename(name)
-    except ValueError as exc:
-        raise PermanentTransportError(f"{name!r} is not a safe file name: use letters, digits, "
-                                      "'.', '_' and '-'") from exc
 
 
 def _checked(name: str) -> str:

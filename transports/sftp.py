@@ -20,7 +20,7 @@ from typing import BinaryIO, Callable, Iterable, Mapping, TypeVar
 
 import paramiko
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_filename, check_remote_name
+from transports.base import OutboundFile, Receipt, RemoteFile, check_remote_name, our_name
 from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
                                TransportError)
 # The settings live in sftp_settings; callers keep importing them from here.
@@ -275,7 +275,7 @@ class SftpTransport:
         """Upload as .<name>.part, then rename; recognise an identical earlier delivery."""
         # The "already there?" check reads a recent listing of the outbox (OutboxIndex)
         # and stats only names it shows: one round trip less per file than a stat each.
-        name = _our_name(file.filename)
+        name = our_name(file.filename)
         try:
             return self._run(f"delivering {name} to {self.settings.outbox_dir}",
                              lambda sftp: self._deliver(sftp, name, file.payload))
@@ -353,14 +353,6 @@ class SftpTransport:
         if self.settings.inbox_dir is None:
             raise PermanentTransportError(f"{self.where}: no inbox_dir configured")
         return posixpath.join(self.settings.inbox_dir, _checked(name))
-
-
-def _our_name(name: str) -> str:
-    """A name we give a document: letters, digits, '.', '_' and '-' only."""
-    try:
-        return check_filename(name)
-    except ValueError as exc:
-        raise PermanentTransportError(f"{exc}: use letters, digits, '.', '_' and '-'") from exc
 
 
 def _checked(name: str) -> str:

@@ -18,8 +18,9 @@ from hub.domain.documents import PoAck
 from hub.edi.xml_answers import (ANSWER_NAMESPACE, DOC_TYPES, AnswerMapping,
                                  apply_answer_mapping, describe_path, document_has_path)
 from hub.adapters.xml_mapping_files import read_stylesheet
-from hub.edi.xml_po import MAPPING_NAMESPACE, XSL_NAMESPACE, check_stylesheet_shape
-from hub.edi.xmlsafe import parse_bytes, safe_xslt
+from hub.edi.xml_po import (MAPPING_NAMESPACE, XSL_NAMESPACE, check_stylesheet_shape,
+                            compile_stylesheet)
+from hub.edi.xmlsafe import parse_bytes
 from hub.errors import DocumentError, MappingError
 
 _XSL = f"{{{XSL_NAMESPACE}}}"
@@ -47,7 +48,7 @@ def answer_mapping_from_stylesheet(doc: etree._Element, source: str) -> AnswerMa
             raise MappingError(source, f"line {out.sourceline}",
                                "xsl:output method must be \"xml\": the result is canonical "
                                "answer XML")
-    return AnswerMapping(source=source, transform=_compile(doc, source),
+    return AnswerMapping(source=source, transform=compile_stylesheet(doc, source),
                          answers=_answers(meta, source), reads=_reads(meta, source),
                          description=meta.get("description", ""))
 
@@ -103,27 +104,6 @@ def _reads(meta: etree._Element, source: str) -> tuple[tuple[str, ...], ...]:
                            "element paths of the supplier documents it reads, e.g. "
                            "reads=\"cXML/Request/ConfirmationRequest\"")
     return tuple(dict.fromkeys(paths))
-
-
-def _compile(doc: etree._Element, source: str) -> etree.XSLT:
-    """Compile with access control; libxslt errors become a MappingError with their line."""
-    try:
-        transform = safe_xslt(doc)
-    except etree.XSLTParseError as exc:
-        raise MappingError(source, *_log_location(exc.error_log, str(exc))) from None
-    errors = [e for e in transform.error_log if e.level >= etree.ErrorLevels.ERROR]
-    if errors:  # libxslt compiles some mistakes (an unknown xsl: element) and only logs them
-        raise MappingError(source, *_log_location(errors, "the stylesheet does not compile"))
-    return transform
-
-
-def _log_location(entries, fallback: str) -> tuple[str, str]:
-    """(where, problem) from libxslt log entries: the first line number, the specific messages."""
-    entries = list(entries)
-    line = next((e.line for e in entries if e.line > 0), 0)
-    specific = [e.message.strip() for e in entries
-                if not e.message.startswith("compilation error")]
-    return (f"line {line}" if line else ""), "; ".join(specific) or fallback
 
 
 def _sample_document(sample: etree._Element, source: str) -> etree._Element:

@@ -112,7 +112,7 @@ def mapping_from_stylesheet(doc: etree._Element, source: str) -> XmlMapping:
     params = _declared_params(meta, declared, source)
     _check_output(doc, source)
     accepts = tuple(n for n in declared if n not in BUILTIN_PARAMS)
-    return XmlMapping(source, _compile(doc, source), requires, params, accepts,
+    return XmlMapping(source, compile_stylesheet(doc, source), requires, params, accepts,
                       meta.get("description", ""))
 
 
@@ -166,7 +166,7 @@ def _check_output(doc: etree._Element, source: str) -> None:
                                "are sent with an XML declaration")
 
 
-def _compile(doc: etree._Element, source: str) -> etree.XSLT:
+def compile_stylesheet(doc: etree._Element, source: str) -> etree.XSLT:
     """Compile with access control; libxslt errors become a MappingError with their line."""
     try:
         transform = safe_xslt(doc)

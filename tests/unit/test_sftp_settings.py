@@ -401,7 +401,7 @@ def test_unsafe_names_are_refused_before_any_connection(base, name):
     # The host does not resolve: reaching the network would give a TransientTransportError.
     transport = SftpTransport(SftpSettings.from_mapping(
         table(host="sftp.invalid", inbox_dir="out"), base, {}))
-    with pytest.raises(PermanentTransportError, match="unsafe file name"):
+    with pytest.raises(PermanentTransportError, match="is not a safe file name"):
         transport.send(OutboundFile(name, b"ISA"))
     if name != ".hidden":   # a partner's dotfile is one name inside the inbox: ours are stricter
         with pytest.raises(PermanentTransportError, match="unsafe file name"):
