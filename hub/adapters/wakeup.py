@@ -13,7 +13,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from hub.adapters.repository import OUTBOX_CHANNEL
+from hub.adapters.bookkeeping import OUTBOX_CHANNEL
 
 SQLITE_POLL_SECONDS = 0.1
 
