@@ -164,10 +164,14 @@ class Syntax:
 
     def _fit_slowly(self, value: str, kind: str, low: int, high: int, free_text: bool) -> str:
         """Transliterate, clean or refuse: the path for values that need a second look."""
-        if self._unencodable and self._unencodable.search(value):
-            value = transliterate(value)
         if free_text:
+            if self._unencodable and self._unencodable.search(value):
+                value = transliterate(value)   # "Müller" -> "Muller": still the same person
             return self._clean(value, low, high)
+        odd = self._unencodable.search(value) if self._unencodable else None
+        if odd:   # an identifier is never altered: "MÜ-100" -> "MU-100" could be another item
+            raise UnfitValue(f"contains {describe_char(odd.group(), self)}; an identifier is "
+                             "never changed")
         bad = self.unsafe(value)
         if bad:
             raise UnfitValue(f"contains {describe_char(bad.group(), self)}, which would "
