@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from hub.adapters import tables as t
 from hub.domain.states import InterchangeState
@@ -64,15 +64,6 @@ class Outbox:
                                       attempts=i.c.attempts + 1))
         return items
 
-    def mark_sent(self, item_id: int, receipt: dict, now: datetime) -> bool:
-        """Record a delivery; False if the row was no longer queued (someone else settled it)."""
-        i = t.interchanges
-        res = self.conn.execute(update(i).where(i.c.id == item_id, i.c.state == _Q).values(
-            state=InterchangeState.SENT.value, receipt=json.dumps(receipt, default=str),
-            remote_name=str(receipt.get("remote_name", "")), done_at=now, last_error="",
-            lease_owner=None, lease_until=None))
-        return res.rowcount == 1
-
     def mark_sent_many(self, receipts: list[tuple[int, dict]], now: datetime) -> set[int]:
         """Record several deliveries in one statement; return the ids that were still queued."""
         if not receipts:
@@ -115,18 +106,3 @@ class Outbox:
         self.conn.execute(update(i).where(i.c.id == item_id, i.c.state == _Q).values(
             state=InterchangeState.FAILED.value, last_error=error, done_at=now,
             lease_owner=None, lease_until=None))
-
-    def requeue(self, item_id: int, now: datetime) -> bool:
-        """Put a failed row back in the queue (an operator's retry)."""
-        i = t.interchanges
-        res = self.conn.execute(update(i).where(i.c.id == item_id,
-                                                i.c.state == InterchangeState.FAILED.value)
-                                .values(state=_Q, next_attempt_at=now, attempts=0, done_at=None))
-        return res.rowcount == 1
-
-    def due_count(self, now: datetime) -> int:
-        """How many queued rows are due now (for status displays and tests)."""
-        i = t.interchanges
-        return self.conn.scalar(select(func.count()).select_from(i).where(
-            i.c.state == _Q, i.c.direction == "out",
-            or_(i.c.next_attempt_at.is_(None), i.c.next_attempt_at <= now)))

@@ -138,11 +138,6 @@ class Repository(Bookkeeping):
                                  .order_by(t.purchase_orders.c.id)).mappings().all()
         return [self._po_with_lines(r) for r in rows]
 
-    def get_purchase_order(self, po_id: int) -> PurchaseOrder | None:
-        """One purchase order with its lines, or None."""
-        row = self.conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.id == po_id)).mappings().first()
-        return None if row is None else self._po_with_lines(row)
-
     def find_purchase_order(self, po_number: str) -> PurchaseOrder | None:
         """A purchase order by its number, or None."""
         p = t.purchase_orders
@@ -207,19 +202,6 @@ class Repository(Bookkeeping):
             po.version += 1
         self.conn.execute(update(t.po_lines).where(t.po_lines.c.id == bindparam("lid")),
                           [{"lid": ln.id, **_po_line_row(ln, po.id)} for po in pos for ln in po.lines])
-
-    def save_purchase_order(self, po: PurchaseOrder, now: datetime, **stamps: datetime) -> None:
-        """Write back a loaded purchase order; refuse if another writer changed it meanwhile."""
-        version = po.version
-        p = t.purchase_orders
-        res = self.conn.execute(update(p).where(p.c.id == po.id, p.c.version == version).values(
-            state=po.state.value, ack_status=po.ack_status, updated_at=now, version=version + 1,
-            **stamps))
-        if res.rowcount != 1:
-            raise ConcurrentUpdateError(f"purchase order {po.po_number} changed while we worked on it")
-        po.version = version + 1
-        self.conn.execute(update(t.po_lines).where(t.po_lines.c.id == bindparam("lid")),
-                          [{"lid": ln.id, **_po_line_row(ln, po.id)} for ln in po.lines])
 
     def set_purchase_order_states(self, changes: list[tuple[int, PoState]], now: datetime) -> None:
         """Set the state of purchase orders by id (bulk, no version check: intake-time only)."""

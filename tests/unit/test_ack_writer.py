@@ -28,6 +28,7 @@ from hub.edi.ack_writer import (ReceivedGroup, ReceivedSet, SetError, build_ack,
                                 group_status, set_status)
 from hub.edi.document import ControlNumbers
 from hub.errors import DocumentError, PartnerConfigError
+from tests.support.partners import x12_partner
 from tests.support.pyx12_check import assert_reads_cleanly, read_segments
 
 GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "golden"
@@ -35,13 +36,8 @@ NOW = datetime(2026, 1, 16, 8, 5)
 
 
 def acme(version: str = "004010", **changes) -> Partner:
-    """The default supplier, as in the 850 goldens: `*` `>` `~`, LF after each segment."""
-    profile = dict(version=version, sender_qualifier="ZZ", sender_id="NORTHWIND",
-                   receiver_qualifier="12", receiver_id="5551234567", gs_sender_id="NORTHWIND",
-                   gs_receiver_id="ACMESUPPLY")
-    profile.update(changes.pop("x12", {}))
-    return Partner("acme", "Acme Supply", "partners/acme.toml", x12=X12Profile(**profile),
-                   send_997=True, **changes)
+    """The default supplier, as in the 850 goldens, asking for 997s."""
+    return x12_partner(version, send_997=True, **changes)
 
 
 def acme_5010() -> Partner:

@@ -18,6 +18,7 @@ from hub.edi.document import ControlNumbers
 from hub.edi.po850 import X12Renderer
 from hub.edi.x12 import ElementError
 from hub.errors import DocumentError
+from tests.support.partners import x12_partner
 from tests.support.pyx12_check import assert_reads_cleanly, read_segments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,14 +64,7 @@ def line(number: int, quantity: int, cost: str, sku: str, item: str, description
             "line.supplier_item": item, "line.description": description}
 
 
-def acme(version: str = "004010", **changes) -> Partner:
-    """The default drop-ship supplier."""
-    profile = dict(version=version, sender_qualifier="ZZ", sender_id="NORTHWIND",
-                   receiver_qualifier="12", receiver_id="5551234567", gs_sender_id="NORTHWIND",
-                   gs_receiver_id="ACMESUPPLY")
-    profile.update(changes.pop("x12", {}))
-    return Partner("acme", "Acme Supply", "partners/acme.toml", x12=X12Profile(**profile),
-                   **changes)
+acme = x12_partner   # the default drop-ship supplier
 
 
 def globex(**fields: str) -> Partner:
