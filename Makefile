@@ -28,4 +28,4 @@ test-deps:
 	scripts/install-test-deps.sh
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .hypothesis
+	rm -rf $(VENV) demo .pytest_cache .hypothesis .ruff_cache *.egg-info .bench

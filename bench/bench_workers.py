@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import re
 import shutil
@@ -144,6 +145,7 @@ def api_to_sftp_latency(count: int) -> Result:
         home = _instance(root, (server, "latency"))
         hub = bootstrap(home)
         app = create_app(hub=hub, environ={"EDIHUB_TOKEN_WEBSHOP": TOKEN})
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)   # no line (nor colour codes) per request
         web = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=web.serve_forever, daemon=True).start()
         worker = WorkerProcess(home)

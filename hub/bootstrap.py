@@ -7,7 +7,6 @@ checked, failing fast with file-and-key errors), opens the store and builds the
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -20,18 +19,18 @@ from sqlalchemy import Engine
 from hub.adapters.archive import Archive
 from hub.adapters.db import make_engine, migrate
 from hub.adapters.delivery import TransportFactory, TransportPool
-from hub.adapters.order_files import ReadNotes, detect_format, read_orders
+from hub.adapters.order_files import OrderFileError, ReadNotes, detect_format, read_orders
 from hub.adapters.partner_files import CATALOG_FILE, load_catalog, load_partners, load_partner
 from hub.adapters.unit_of_work import SqlUnitOfWork
 from hub.config import Settings, load_settings
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Catalog, Partner
 from hub.edi.document import Renderer
-from hub.errors import ConfigError, DeliveryError, PartnerConfigError
-from transports.errors import PermanentTransportError
+from hub.errors import ConfigError, PartnerConfigError
 from hub.services.dispatch import Dispatcher
 from hub.services.imports import ImportReport, import_records
 from hub.services.inbound import Arrival, ReceiveReport, Receiver
+from hub.services.polling import InboxPoller, PollReport, receive_safely
 from hub.services.ports import HubContext
 
 
@@ -66,27 +65,34 @@ class Configuration:
     """Partner files, catalog and compiled mappings of an instance, or what is wrong with them."""
 
     partners: dict[str, Partner] = field(default_factory=dict)
-    catalog: Catalog = field(default_factory=lambda: Catalog([]))
+    catalog: Catalog | None = None      # None: the catalog could not be read (see errors)
     renderers: dict[str, Renderer] = field(default_factory=dict)
     answer_mappings: dict[str, list] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
+
+
+NO_PARTNERS = ("no partner files yet: copy an example from partners/examples/ to partners/<id>.toml "
+               "and fill it in (its comments say how; docs/configuration.md lists every key), then "
+               "list the SKUs each supplier sells in partners/catalog.csv")
 
 
 def load_configuration(settings: Settings, factories: dict[str, TransportFactory] | None = None,
                        environ: dict | None = None) -> Configuration:
     """Load and check every partner, catalog and mapping file; collect all problems."""
     cfg = Configuration()
+    broken: set[str] = set()   # partner files that exist but did not load (their errors are listed)
     for path in sorted(settings.partners_dir.glob("*.toml")):
         try:
             partner = load_partner(path)
         except ConfigError as exc:
             cfg.errors.append(exc)
+            broken.add(path.stem)
             continue
         cfg.partners[partner.id] = partner
     if not cfg.partners and not cfg.errors:
-        cfg.errors.append(PartnerConfigError(settings.partners_dir, "", "no partner files (*.toml)"))
+        cfg.errors.append(PartnerConfigError(settings.partners_dir, "", NO_PARTNERS))
     try:
-        cfg.catalog = load_catalog(settings.partners_dir / CATALOG_FILE, cfg.partners)
+        cfg.catalog = load_catalog(settings.partners_dir / CATALOG_FILE, cfg.partners, broken)
     except ConfigError as exc:
         cfg.errors.append(exc)
     mappings: dict[Path, object] = {}
@@ -187,6 +193,8 @@ class Hub:
                 report = import_records(self.context, read_orders(fh, fmt, notes), label, channel, tick)
         except OSError as exc:
             report = ImportReport(label, fatal=f"cannot read {path}: {exc.strerror or exc}")
+        except OrderFileError as exc:
+            report = ImportReport(label, fatal=str(exc))
         report.notes.extend(notes.notes)
         report.fatal = report.fatal or notes.fatal
         if report.fatal:
@@ -199,57 +207,16 @@ class Hub:
         return report
 
     def receive_stream(self, stream, source: str, remote_name: str = "",
-                       partner_id: str | None = None) -> ReceiveReport:
-        """Archive an inbound file from a stream, then read and apply it."""
-        path, sha, size = self.archive.store_in(stream, self.clock())
-        return self.receiver.receive(Arrival(source, self.archive.relative(path), sha, size,
-                                             remote_name, partner_id))
+                       partner_id: str | None = None, beside: str = "") -> ReceiveReport:
+        """Archive an inbound file from a stream (``beside`` another archived file, e.g. the AS2
+        message that carried it), then read and apply it."""
+        path, sha, size = self.archive.store_in(stream, self.clock(), beside=beside)
+        return receive_safely(self.context, self.receiver, Arrival(source, self.archive.relative(path), sha,
+                                                                   size, remote_name, partner_id))
 
-    def poll_inbox(self, partner_id: str, should_stop=lambda: False) -> list[ReceiveReport]:
-        """Fetch every waiting file from a partner's inbox: archive, apply, then let it go.
-
-        A transport failure becomes an Incident (one per partner, cleared by the next good poll).
-        """
-        from transports.errors import TransportError
-        key = f"poll:{partner_id}"
-        try:
-            reports = self._poll(partner_id, should_stop)
-        except (TransportError, DeliveryError) as exc:
-            transient = not isinstance(exc, PermanentTransportError) and getattr(exc, "transient", True)
-            with self.uow() as uow:
-                uow.repo.file_incidents([IncidentDraft(
-                    code=exc.incident_code, partner_id=partner_id, dedupe_key=key,
-                    message=f"cannot fetch {partner_id}'s documents: {exc}"
-                            + ("; retrying at the next poll" if transient else ""))], self.clock())
-                uow.commit()
-            return []
-        with self.uow() as uow:
-            uow.repo.resolve_incidents([key], self.clock(), "the inbox was read again")
-            uow.commit()
-        return reports
-
-    def _poll(self, partner_id: str, should_stop) -> list[ReceiveReport]:
-        transport = self.pool.get(partner_id)
-        reports = []
-        for remote in transport.list_inbox():
-            if should_stop():
-                break   # the files left wait for the next poll, untouched
-            path, sha, size = self.archive.store_in_with(lambda sink: transport.fetch(remote.name, sink),
-                                                         self.clock())
-            arrival = Arrival(transport.name, self.archive.relative(path), sha, size, remote.name,
-                              partner_id)
-            reports.append(self._receive_safely(arrival))
-            transport.done(remote.name)   # only now: the bytes are safe and the outcome recorded
-        return reports
-
-    def _receive_safely(self, arrival: Arrival) -> ReceiveReport:
-        """Receive; an unexpected failure is recorded against the archived bytes, not retried forever."""
-        try:
-            return self.receiver.receive(arrival)
-        except Exception as exc:  # a bug must not lose the file nor stop the other files
-            logging.getLogger("edihub.inbound").exception("processing %s failed", arrival.archive_path)
-            from hub.services.inbound import record_failure
-            return record_failure(self.context, arrival, exc)
+    def poll_inbox(self, partner_id: str, should_stop=lambda: False) -> PollReport:
+        """Fetch every waiting file from a partner's inbox: archive, apply, then let it go."""
+        return InboxPoller(self.context, self.pool, self.archive, self.receiver).poll(partner_id, should_stop)
 
     def close(self) -> None:
         """Close transports and the store's connections."""

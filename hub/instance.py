@@ -6,6 +6,7 @@ import importlib.resources
 import shutil
 from pathlib import Path
 
+from hub.adapters.partner_files import CATALOG_COLUMNS
 from hub.config import CONFIG_FILE
 from hub.errors import ConfigError
 
@@ -28,6 +29,8 @@ require_email = true
 max_quantity_per_line = 100
 hold_new_customer_unpaid_over = "500.00"
 """
+
+CATALOG_HEADER = ",".join(CATALOG_COLUMNS) + "\n"
 
 _DEMO_FOLDERS = ("var/drop/marketplace", "var/suppliers/acme/to-supplier",
                  "var/suppliers/acme/from-supplier", "var/suppliers/initech/to-supplier",
@@ -57,6 +60,10 @@ def create_instance(home: Path, demo: bool = False, force: bool = False) -> list
             (home / sub).mkdir(parents=True, exist_ok=True)
     else:
         config.write_text(_BLANK_CONFIG, encoding="utf-8")
+        catalog = home / "partners" / "catalog.csv"
+        if not catalog.exists():   # the columns, ready for the first supplier's rows
+            catalog.write_text(CATALOG_HEADER, encoding="utf-8")
+            written.append(catalog)
     written.append(config)
     return written
 

@@ -25,8 +25,11 @@ from pathlib import Path
 from hub.adapters.drop_folders import DropFolder, process
 from hub.adapters.wakeup import outbox_watcher
 from hub.bootstrap import Hub, worker_name
+from hub.domain.model import IncidentDraft
 from hub.services.dispatch import DispatchReport
 from hub.services.imports import ImportReport
+from hub.services.inbound import ReceiveReport
+from hub.services.polling import PollReport
 
 log = logging.getLogger("edihub.worker")
 POLL_LEASE = timedelta(minutes=10)
@@ -45,12 +48,23 @@ def trigger(schedule: str):
 
 @dataclass
 class PassReport:
-    """What one pass of every job did."""
+    """What one pass of every job did, and the jobs that failed (each also an Incident)."""
 
     dispatch: DispatchReport = field(default_factory=DispatchReport)
     imports: list[ImportReport] = field(default_factory=list)
-    received: list = field(default_factory=list)
+    polls: list[PollReport] = field(default_factory=list)
     overdue: tuple[int, int] = (0, 0)
+    faults: list[str] = field(default_factory=list)
+
+    @property
+    def received(self) -> list[ReceiveReport]:
+        """Every file the polls received."""
+        return [r for p in self.polls for r in p.files]
+
+    @property
+    def ok(self) -> bool:
+        """True when every job ran and every inbox could be read."""
+        return not self.faults and not any(p.error for p in self.polls)
 
 
 class Worker:
@@ -62,6 +76,8 @@ class Worker:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.drop_settle_seconds = drop_settle_seconds
+        self._clear: set[str] = set()   # jobs whose Incident this worker knows to be closed
+        self._forever = False
         # One dispatcher for the worker's life: its circuit breakers remember failing partners.
         self.dispatcher = hub.dispatcher(self.name, should_stop=self.stop.is_set)
 
@@ -91,31 +107,33 @@ class Worker:
         log.info("%s", report.summary())
         return report
 
-    def poll(self, partner_id: str) -> list:
+    def poll(self, partner_id: str) -> PollReport:
         """Fetch and apply what one partner left in its inbox, holding that partner's poll lease."""
         if self.stop.is_set():
-            return []
+            return PollReport(partner_id, skipped="the worker is stopping")
         lease = f"poll:{partner_id}"
         now = self.hub.clock()
         with self.hub.uow() as uow:
             mine = uow.repo.take_lease(lease, self.name, now, now + POLL_LEASE)
             uow.commit()
         if not mine:
-            return []  # another worker is reading this inbox right now
+            return PollReport(partner_id, skipped="another worker is reading this inbox right now")
         try:
-            reports = self.hub.poll_inbox(partner_id, should_stop=self.stop.is_set)
+            report = self.hub.poll_inbox(partner_id, should_stop=self.stop.is_set)
         finally:
             with self.hub.uow() as uow:
                 uow.repo.release_lease(lease, self.name)
                 uow.commit()
-        for r in reports:
+        if report.error:   # a running worker's log is where it says so; one pass prints it
+            log.log(logging.WARNING if self._forever else logging.INFO, "%s", report.error)
+        for r in report.files:
             log.info("%s: %s, %s transaction(s), %s applied, %s ack(s) queued", partner_id, r.state,
                      r.transactions, r.applied, r.acks_queued)
-        return reports
+        return report
 
-    def poll_all(self) -> list:
-        """Every active partner's inbox, once."""
-        return [r for pid, p in self.hub.context.partners.items() if p.active for r in self.poll(pid)]
+    def poll_all(self) -> list[PollReport]:
+        """Every active partner's inbox, once; a partner that fails does not stop the others."""
+        return [self.poll(pid) for pid, p in self.hub.context.partners.items() if p.active]
 
     def overdue(self) -> tuple[int, int]:
         """Raise and clear Incidents for late 997/855/856."""
@@ -128,13 +146,51 @@ class Worker:
         return check_hub_certificates(self.hub)
 
     def run_once(self) -> PassReport:
-        """One pass of every job: intake first, so the pass sends what it takes in, then answers."""
-        recover_dead_workers(self.hub)
-        imports = self.drop_folders()
-        received = self.poll_all()
-        dispatch = self.dispatch()
-        self.certificates()
-        return PassReport(dispatch=dispatch, imports=imports, received=received, overdue=self.overdue())
+        """One pass of every job: intake first, so the pass sends what it takes in, then answers.
+
+        A job that fails is reported (and filed as an Incident); the jobs after it still run.
+        """
+        report = PassReport()
+        self.run_job("recovery", lambda: recover_dead_workers(self.hub), report)
+        report.imports = self.run_job("drop folders", self.drop_folders, report) or []
+        report.polls = self.run_job("inbox polls", self.poll_all, report) or []
+        report.dispatch = self.run_job("dispatch", self.dispatch, report) or DispatchReport()
+        self.run_job("certificate check", self.certificates, report)
+        report.overdue = self.run_job("overdue check", self.overdue, report) or (0, 0)
+        return report
+
+    def run_job(self, name: str, job, report: PassReport | None = None):
+        """Run one job; a failure becomes a log entry, an Incident and a line in ``report``
+        (one open Incident per job, cleared when the job next runs through)."""
+        key = f"worker.job:{name}"
+        try:
+            result = job()
+        except Exception as exc:  # one job's fault must not stop the others
+            log.exception("%s failed", name)
+            fault = f"{name} failed: {type(exc).__name__}: {exc}"
+            if report is not None:
+                report.faults.append(fault)
+            self._note_job(key, fault)
+            return None
+        if key not in self._clear:   # the first good run since a failure (or since start)
+            self._note_job(key, "")
+        return result
+
+    def _note_job(self, key: str, fault: str) -> None:
+        (self._clear.discard if fault else self._clear.add)(key)
+        now = self.hub.clock()
+        try:
+            with self.hub.uow() as uow:
+                if fault:
+                    uow.repo.file_incidents([IncidentDraft(
+                        code="worker.job_failed", dedupe_key=key,
+                        message=f"{fault}; nothing was lost: the job runs again at its next turn "
+                                "(the worker's log has the details)")], now)
+                else:
+                    uow.repo.resolve_incidents([key], now, "the job ran through again")
+                uow.commit()
+        except Exception:  # the store itself is the fault: the log is all that is left
+            log.exception("cannot record the state of %s", key)
 
     # -- running forever -----------------------------------------------------------------------
 
@@ -145,10 +201,7 @@ class Worker:
             self.wake.clear()
             if self.stop.is_set():
                 break
-            try:
-                self.dispatch()
-            except Exception:  # keep the loop alive; the error is logged and the rows stay queued
-                log.exception("dispatch pass failed")
+            self.run_job("dispatch", self.dispatch)   # a failure is filed; the rows stay queued
 
     def _watch(self) -> None:
         watcher = outbox_watcher(self.hub.engine)
@@ -166,18 +219,22 @@ class Worker:
         """Run until SIGTERM or SIGINT; the item in hand finishes first."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        self._forever = True
         recover_dead_workers(self.hub)
         self.hub.context.on_queued = self.wake.set
         jobs, now = self.hub.settings.jobs, datetime.now(timezone.utc)
         scheduler = BackgroundScheduler(timezone=timezone.utc)
         common = dict(max_instances=1, coalesce=True, next_run_time=now)
-        scheduler.add_job(self.drop_folders, "interval", seconds=jobs.drop_folder_seconds,
-                          id="drop_folders", **common)
-        scheduler.add_job(self.overdue, "interval", seconds=jobs.overdue_seconds, id="overdue", **common)
-        scheduler.add_job(self.certificates, "interval", hours=24, id="certificates", **common)
+        scheduler.add_job(self.run_job, "interval", args=["drop folders", self.drop_folders],
+                          seconds=jobs.drop_folder_seconds, id="drop_folders", **common)
+        scheduler.add_job(self.run_job, "interval", args=["overdue check", self.overdue],
+                          seconds=jobs.overdue_seconds, id="overdue", **common)
+        scheduler.add_job(self.run_job, "interval", args=["certificate check", self.certificates],
+                          hours=24, id="certificates", **common)
         for pid, partner in self.hub.context.partners.items():
             if partner.active:
-                scheduler.add_job(self.poll, trigger(partner.poll), args=[pid], id=f"poll:{pid}", **common)
+                scheduler.add_job(self.run_job, trigger(partner.poll), id=f"poll:{pid}",
+                                  args=[f"poll of {pid}", lambda pid=pid: self.poll(pid)], **common)
         threads = [threading.Thread(target=self._dispatch_loop, name="dispatch"),
                    threading.Thread(target=self._watch, name="watch", daemon=True)]
 

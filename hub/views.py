@@ -3,34 +3,114 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, and_, literal_column, or_, select
 
 from hub.adapters import tables as t
+from hub.domain.states import InterchangeState
+
+# The kinds of reference an operator may name explicitly as ``kind:value``.
+REFERENCE_KINDS = ("id", "order", "po", "control", "tracking", "shipment")
+MAX_MATCHES = 50
 
 
-def find_order_id(conn: Connection, ref: str) -> int | None:
-    """The order an operator means: order id, channel/channel_order_id, PO number,
-    channel order id alone, or an interchange control number."""
+@dataclass(frozen=True, slots=True)
+class OrderMatch:
+    """One way a reference names an order: the order, what matched and whose it is."""
+
+    order_id: int
+    order: str            # channel/channel_order_id
+    state: str
+    kind: str             # "order id", "ISA13 of the 850 sent to acme", ...
+    partner: str = ""     # the partner whose number it is, for control numbers and POs
+
+
+def find_orders(conn: Connection, ref: str) -> list[OrderMatch]:
+    """Every order a reference may mean, tried as every kind of id, with what matched.
+
+    ``ref`` is an order id, ``channel/channel_order_id``, a channel order id, a PO number, a
+    control number (ISA13, GS06 or ST02, of a document we sent or one a partner sent about
+    the order, with or without leading zeros), a tracking number or a supplier's shipment id.
+    ``kind:value`` (kinds: id, order, po, control, tracking, shipment) tries one kind only.
+    Control numbers repeat across partners, so more than one order may match: the caller
+    must then let the person choose, never pick one.
+    """
     ref = ref.strip()
-    o, p, i = t.orders, t.purchase_orders, t.interchanges
+    kind, sep, value = ref.partition(":")
+    only = kind.lower() if sep and kind.lower() in REFERENCE_KINDS else None
+    value = value.strip() if only else ref
+    if not value:
+        return []
+    matches: list[tuple[int, str, str]] = []
+    for name, label, query in _lookups(value):
+        if only in (None, name):
+            matches += [(oid, label.format(doc=doc, partner=partner), partner or "")
+                        for oid, doc, partner in conn.execute(query.limit(MAX_MATCHES))]
+    if not matches:
+        return []
+    o = t.orders
+    heads = {r.id: r for r in conn.execute(select(o.c.id, o.c.channel, o.c.channel_order_id, o.c.state)
+                                           .where(o.c.id.in_({m[0] for m in matches})))}
+    out = []
+    for oid, what, partner in dict.fromkeys(matches):
+        if oid in heads:
+            h = heads[oid]
+            out.append(OrderMatch(oid, f"{h.channel}/{h.channel_order_id}", h.state, what, partner))
+    return out
+
+
+def matched_orders(matches: list[OrderMatch]) -> list[int]:
+    """The distinct orders among matches, in the order found."""
+    return list(dict.fromkeys(m.order_id for m in matches))
+
+
+def _lookups(ref: str):
+    """(kind, label, query) triples; each query yields (order id, document type, partner)."""
+    o, p, i, ts, s = t.orders, t.purchase_orders, t.interchanges, t.transaction_sets, t.shipments
+    none = literal_column("NULL")
+    if ref.isdigit() and not ref.startswith("0"):
+        yield "id", "order id", select(o.c.id, none, none).where(o.c.id == int(ref))
     if "/" in ref:
         channel, _, coid = ref.partition("/")
-        found = conn.scalar(select(o.c.id).where(o.c.channel == channel, o.c.channel_order_id == coid))
-        if found:
-            return found
-    if ref.isdigit():
-        found = conn.scalar(select(o.c.id).where(o.c.id == int(ref)))
-        if found:
-            return found
-    for query in (select(p.c.order_id).where(p.c.po_number == ref),
-                  select(o.c.id).where(o.c.channel_order_id == ref).limit(1),
-                  select(p.c.order_id).join(i, i.c.purchase_order_id == p.c.id)
-                  .where(or_(i.c.control_number == ref, i.c.control_number == ref.zfill(9))).limit(1)):
-        found = conn.scalar(query)
-        if found:
-            return found
-    return None
+        yield "order", "channel/order id", select(o.c.id, none, none).where(
+            o.c.channel == channel, o.c.channel_order_id == coid)
+    yield "order", "channel order id", select(o.c.id, none, none).where(o.c.channel_order_id == ref)
+    yield "po", "PO number (to {partner})", select(p.c.order_id, none, p.c.partner_id).where(p.c.po_number == ref)
+    numbers = _control_forms(ref)
+    # Documents we sent a partner about a PO (850s, XML POs; not notifications to channels).
+    for column, what in ((i.c.control_number, "ISA13 / document number"), (i.c.group_control, "GS06"),
+                         (i.c.set_control, "ST02")):
+        yield "control", what + " of the {doc} sent to {partner}", (
+            select(p.c.order_id, i.c.doc_type, i.c.partner_id).join(p, p.c.id == i.c.purchase_order_id)
+            .where(i.c.direction == "out", i.c.partner_id.is_not(None), column.in_(numbers)))
+    # Documents partners sent: their ISA13, and each set's GS06/ST02 (or an XML answer's own id).
+    yield "control", "ISA13 of the {doc} received from {partner}", (
+        select(p.c.order_id, ts.c.set_id, i.c.partner_id)
+        .join(ts, ts.c.interchange_id == i.c.id).join(p, p.c.id == ts.c.purchase_order_id)
+        .where(i.c.direction == "in", i.c.control_number.in_(numbers)))
+    for column, what in ((ts.c.group_control, "GS06"), (ts.c.set_control, "ST02 / document id")):
+        yield "control", what + " of the {doc} received from {partner}", (
+            select(p.c.order_id, ts.c.set_id, p.c.partner_id).join(ts, ts.c.purchase_order_id == p.c.id)
+            .where(column.in_(numbers)))
+    yield "tracking", "tracking number (shipped by {partner})", (
+        select(p.c.order_id, none, p.c.partner_id).join(s, s.c.purchase_order_id == p.c.id)
+        .where(or_(s.c.tracking_numbers == ref, s.c.tracking_numbers.startswith(ref + ",", autoescape=True),
+                   s.c.tracking_numbers.endswith("," + ref, autoescape=True),
+                   s.c.tracking_numbers.contains("," + ref + ",", autoescape=True))))
+    yield "shipment", "shipment id of {partner}", (
+        select(p.c.order_id, none, p.c.partner_id).join(s, s.c.purchase_order_id == p.c.id)
+        .where(s.c.shipment_id == ref))
+
+
+def _control_forms(ref: str) -> list[str]:
+    """A control number as partners may write it: as given and, if numeric, zero-padded to any
+    width up to nine digits (ISA13 is always nine, GS06 and ST02 are padded as each partner likes)."""
+    if not ref.isdigit() or len(ref) > 9:
+        return [ref]
+    bare = ref.lstrip("0") or "0"
+    return list(dict.fromkeys([ref] + [bare.zfill(width) for width in range(len(bare), 10)]))
 
 
 def order_view(conn: Connection, order_id: int) -> dict | None:
@@ -76,41 +156,67 @@ def _po_line(pl, pos) -> dict:
             "shipped": pl["qty_shipped"]}
 
 
+_DOC_COLUMNS = ("id", "direction", "doc_type", "control_number", "filename", "remote_name", "state",
+                "attempts", "last_error", "created_at", "done_at", "purchase_order_id", "duplicate_of")
+
+
+def _doc(r, purchase_order_id: int | None, sets: list[dict] = ()) -> dict:
+    """One document for the view; a received one is named as the partner named it."""
+    inbound = r["direction"] == "in"
+    kinds = list(dict.fromkeys(s["set_id"] for s in sets))
+    own_ids = [s["set_control"] for s in sets if s["set_control"]]
+    control = r["control_number"] or (own_ids[0] if inbound and r["doc_type"].startswith("xml") and own_ids
+                                      else None)
+    return {"id": r["id"], "direction": r["direction"],
+            "doc_type": "/".join(kinds) if inbound and kinds and r["doc_type"] == "X12" else r["doc_type"],
+            "control_number": control, "filename": (r["remote_name"] or r["filename"]) if inbound else r["filename"],
+            "state": r["state"], "attempts": r["attempts"], "last_error": r["last_error"],
+            "created_at": _iso(r["created_at"]), "done_at": _iso(r["done_at"]),
+            "purchase_order_id": purchase_order_id, "duplicate_of": r["duplicate_of"],
+            "sets": [{"set_id": s["set_id"], "group_control": s["group_control"],
+                      "set_control": s["set_control"]} for s in sets]}
+
+
 def _documents(conn: Connection, po_ids: list[int]) -> list[dict]:
+    """Documents we sent about these purchase orders (POs, notifications), oldest first."""
     if not po_ids:
         return []
     i = t.interchanges
-    rows = conn.execute(select(i.c.id, i.c.direction, i.c.doc_type, i.c.control_number, i.c.filename,
-                               i.c.state, i.c.attempts, i.c.last_error, i.c.created_at, i.c.done_at,
-                               i.c.purchase_order_id)
-                        .where(i.c.purchase_order_id.in_(po_ids)).order_by(i.c.id)).mappings()
-    return [{"id": r["id"], "direction": r["direction"], "doc_type": r["doc_type"],
-             "control_number": r["control_number"], "filename": r["filename"], "state": r["state"],
-             "attempts": r["attempts"], "last_error": r["last_error"],
-             "created_at": _iso(r["created_at"]), "done_at": _iso(r["done_at"]),
-             "purchase_order_id": r["purchase_order_id"]} for r in rows]
+    rows = conn.execute(select(*(i.c[c] for c in _DOC_COLUMNS))
+                        .where(i.c.purchase_order_id.in_(po_ids), i.c.direction == "out")
+                        .order_by(i.c.id)).mappings()
+    return [_doc(r, r["purchase_order_id"]) for r in rows]
 
 
 def _received(conn: Connection, order_id: int, po_ids: list[int]) -> list[dict]:
-    """Documents partners sent about this order: found through the events they caused."""
-    e, i = t.events, t.interchanges
+    """Documents partners sent about this order, and every copy of them received again."""
+    e, i, ts = t.events, t.interchanges, t.transaction_sets
+    links: dict[int, int | None] = {}   # interchange -> the PO it is filed under
+    sets: dict[int, list[dict]] = {}
+    if po_ids:
+        for r in conn.execute(select(ts).where(ts.c.purchase_order_id.in_(po_ids)).order_by(ts.c.id)).mappings():
+            links.setdefault(r["interchange_id"], r["purchase_order_id"])
+            sets.setdefault(r["interchange_id"], []).append(dict(r))
+    # Documents recorded before sets were kept are found through the events they caused.
     cond = e.c.order_id == order_id
     if po_ids:
         cond = or_(cond, e.c.purchase_order_id.in_(po_ids))
-    pairs = conn.execute(select(e.c.interchange_id, e.c.purchase_order_id).distinct()
-                         .where(cond, e.c.interchange_id.is_not(None))).all()
-    by_id: dict[int, int | None] = {}
-    for iid, pid in pairs:
-        by_id[iid] = by_id.get(iid) or pid
-    if not by_id:
+    for iid, pid in conn.execute(select(e.c.interchange_id, e.c.purchase_order_id).distinct()
+                                 .where(cond, e.c.interchange_id.is_not(None))):
+        if links.get(iid) is None:
+            links[iid] = pid
+    if not links:
         return []
-    rows = conn.execute(select(i.c.id, i.c.doc_type, i.c.control_number, i.c.filename, i.c.remote_name,
-                               i.c.state, i.c.created_at, i.c.done_at)
-                        .where(i.c.id.in_(list(by_id)), i.c.direction == "in")).mappings()
-    return [{"id": r["id"], "direction": "in", "doc_type": r["doc_type"], "control_number": r["control_number"],
-             "filename": r["remote_name"] or r["filename"], "state": r["state"], "attempts": 0,
-             "last_error": "", "created_at": _iso(r["created_at"]), "done_at": _iso(r["done_at"] or r["created_at"]),
-             "purchase_order_id": by_id[r["id"]]} for r in rows]
+    rows = conn.execute(select(*(i.c[c] for c in _DOC_COLUMNS))
+                        .where(i.c.direction == "in", or_(i.c.id.in_(list(links)),
+                                                          and_(i.c.duplicate_of.in_(list(links)),
+                                                               i.c.state == InterchangeState.DUPLICATE.value)))
+                        .order_by(i.c.id)).mappings().all()
+    out = []
+    for r in rows:
+        original = r["duplicate_of"] if r["id"] not in links else r["id"]
+        out.append(_doc(r, links.get(original), sets.get(original, [])))
+    return out
 
 
 def _incidents(conn: Connection, order_id: int, po_ids: list[int]) -> list[dict]:
@@ -125,20 +231,89 @@ def _incidents(conn: Connection, order_id: int, po_ids: list[int]) -> list[dict]
 
 
 def _timeline(conn: Connection, order_id: int, po_ids: list[int], docs: list[dict]) -> list[dict]:
+    """Events and documents in causal order: a document comes before what it caused (a received
+    one is placed at its arrival, and documents rank first among items of the same moment)."""
     e = t.events
     cond = e.c.order_id == order_id
     if po_ids:
         cond = or_(cond, e.c.purchase_order_id.in_(po_ids))
-    items = [{"at": _iso(r["at"]), "kind": r["kind"], "message": r["message"], "actor": r["actor"]}
-             for r in conn.execute(select(e).where(cond).order_by(e.c.at, e.c.id)).mappings()]
+    items = [(r["at"], 1, r["id"], {"at": _iso(r["at"]), "kind": r["kind"], "message": r["message"],
+                                    "actor": r["actor"]})
+             for r in conn.execute(select(e).where(cond)).mappings()]
     for d in docs:
-        if d["done_at"]:
-            verb = "sent" if d["direction"] == "out" else "received"
-            items.append({"at": d["done_at"], "kind": f"document.{verb}", "actor": "hub",
-                          "message": f"{d['doc_type']} {d['control_number'] or ''} {verb} "
-                                     f"({d['filename']})".replace("  ", " ")})
-    return sorted(items, key=lambda x: x["at"] or "")
+        inbound = d["direction"] == "in"
+        at = d["created_at"] if inbound else d["done_at"]
+        if not at or d["state"] == InterchangeState.QUEUED.value:
+            continue
+        verb = ("received" if inbound else "sent" if d["state"] == InterchangeState.SENT.value
+                else "not sent")
+        what = " ".join(x for x in (d["doc_type"], d["control_number"]) if x)
+        if d["state"] == InterchangeState.DUPLICATE.value:
+            kind, note = "document.duplicate", f" again: a duplicate of document #{d['duplicate_of']}, not applied"
+        else:
+            kind, note = f"document.{verb.replace(' ', '_')}", ""
+        items.append((datetime.fromisoformat(at), 0, d["id"], {
+            "at": at, "kind": kind, "actor": "hub", "message": f"{what} {verb} ({d['filename']}){note}"}))
+    items.sort(key=lambda x: x[:3])
+    return [item for *_, item in items]
 
 
 def _iso(value) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def outbox_waiting(conn: Connection) -> list[dict]:
+    """Documents not delivered yet, per partner or channel: how many wait, since when, until
+    when, and the last error; and how many were given up (failed, waiting for an operator)."""
+    from sqlalchemy import func
+    i = t.interchanges
+    who = func.coalesce(i.c.partner_id, literal_column("'channel '") + i.c.channel)
+    rows = conn.execute(select(who.label("to"), i.c.state, func.count(), func.min(i.c.next_attempt_at),
+                               func.max(i.c.attempts))
+                        .where(i.c.direction == "out", i.c.state.in_([InterchangeState.QUEUED.value,
+                                                                      InterchangeState.FAILED.value]))
+                        .group_by(who, i.c.state)).all()
+    out: dict[str, dict] = {}
+    for to, state, count, due, attempts in rows:
+        entry = out.setdefault(to, {"to": to, "queued": 0, "failed": 0, "next_attempt_at": None,
+                                    "attempts": 0, "last_error": ""})
+        entry["queued" if state == InterchangeState.QUEUED.value else "failed"] = count
+        if state == InterchangeState.QUEUED.value:
+            entry["next_attempt_at"], entry["attempts"] = _iso(due), attempts
+    for entry in out.values():
+        entry["last_error"] = conn.scalar(
+            select(i.c.last_error).where(i.c.direction == "out", who == entry["to"], i.c.last_error != "",
+                                         i.c.state.in_([InterchangeState.QUEUED.value,
+                                                        InterchangeState.FAILED.value]))
+            .order_by(i.c.id.desc()).limit(1)) or ""
+    return sorted(out.values(), key=lambda e: e["to"])
+
+
+def order_count(conn: Connection) -> int:
+    """How many orders the store holds."""
+    from sqlalchemy import func
+    return conn.scalar(select(func.count()).select_from(t.orders))
+
+
+def orders_overview(conn: Connection, limit: int = 500) -> list[dict]:
+    """The newest orders (oldest first), each with its state and purchase orders."""
+    o, p = t.orders, t.purchase_orders
+    heads = conn.execute(select(o.c.id, o.c.channel, o.c.channel_order_id, o.c.state)
+                         .order_by(o.c.id.desc()).limit(limit)).all()[::-1]
+    pos: dict[int, list[dict]] = {}
+    if heads:
+        for r in conn.execute(select(p.c.order_id, p.c.po_number, p.c.partner_id, p.c.state)
+                              .where(p.c.order_id.in_([h.id for h in heads])).order_by(p.c.id)):
+            pos.setdefault(r.order_id, []).append({"po_number": r.po_number, "supplier": r.partner_id,
+                                                   "state": r.state})
+    return [{"id": h.id, "order": f"{h.channel}/{h.channel_order_id}", "state": h.state,
+             "purchase_orders": pos.get(h.id, [])} for h in heads]
+
+
+def open_incidents(conn: Connection, limit: int = 200) -> list[dict]:
+    """Open Incidents, oldest first: the exceptions queue."""
+    i = t.incidents
+    rows = conn.execute(select(i.c.id, i.c.code, i.c.message, i.c.partner_id, i.c.created_at)
+                        .where(i.c.state == "open").order_by(i.c.id).limit(limit)).mappings()
+    return [{"id": r["id"], "code": r["code"], "message": r["message"], "partner": r["partner_id"],
+             "created_at": _iso(r["created_at"])} for r in rows]

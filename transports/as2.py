@@ -39,7 +39,7 @@ def check_http_status(answer: HttpAnswer, url: str, what: str) -> None:
         return
     text = f"{redact_url(url)} answered HTTP {answer.status} {answer.reason} to {what}"
     if answer.status >= 500 or answer.status in (408, 429):
-        raise TransientTransportError(f"{text}: the partner's server has a problem; will retry")
+        raise TransientTransportError(f"{text}: the partner's server has a problem")
     raise PermanentTransportError(f"{text}: check the url in the partner file, and that the "
                                   "partner has set us up")
 

@@ -101,8 +101,11 @@ class FolderTransport:
     def list_inbox(self) -> list[RemoteFile]:
         """Complete files in the inbox matching the pattern, oldest first."""
         inbox = self.settings.inbox
-        if inbox is None or not inbox.is_dir():
+        if inbox is None:
             return []
+        if not inbox.is_dir():   # a wrong path must not look like an empty inbox
+            raise PermanentTransportError(f"the inbox folder {inbox} does not exist (or is not a "
+                                          "folder): check the inbox setting and the share")
         with _as_transport_errors(f"cannot read the inbox {inbox}"):
             return self._ready(inbox)
 

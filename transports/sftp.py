@@ -68,17 +68,15 @@ def classify(exc: BaseException, doing: str) -> TransportError:
                                        "partner to grant our user access to that folder")
     if isinstance(exc, socket.gaierror):
         return TransientTransportError(f"{doing}: cannot resolve the host name ({exc}); "
-                                       "will retry, but check host if this persists")
+                                       "check host if this persists")
     if isinstance(exc, socket.timeout):
-        return TransientTransportError(f"{doing}: timed out; will retry")
+        return TransientTransportError(f"{doing}: timed out")
     if isinstance(exc, (ConnectionError, paramiko.ssh_exception.NoValidConnectionsError)):
-        return TransientTransportError(f"{doing}: connection refused or reset ({exc}); "
-                                       "will retry")
+        return TransientTransportError(f"{doing}: connection refused or reset ({exc})")
     if isinstance(exc, EOFError) or "connection dropped" in str(exc) \
             or str(exc) == "Socket is closed":
-        return TransientTransportError(f"{doing}: the connection was closed or dropped; "
-                                       "will retry")
-    return TransientTransportError(f"{doing}: {type(exc).__name__}: {exc}; will retry")
+        return TransientTransportError(f"{doing}: the connection was closed or dropped")
+    return TransientTransportError(f"{doing}: {type(exc).__name__}: {exc}")
 
 
 def publish(sftp: paramiko.SFTPClient, temp: str, final: str, posix: bool = True) -> bool:

@@ -152,7 +152,7 @@ def _secret(m: dict, key: str, environ: Mapping[str, str]) -> str | None:
 
 def keyscan_hint(host: str, port: int) -> str:
     """The command that prints a server's ed25519 host key, to check with the partner."""
-    return f"ssh-keyscan {'' if port == 22 else f'-p {port} '}-t ed25519 {host}"
+    return f"edihub partners keyscan {host}{'' if port == 22 else f' --port {port}'}"
 
 
 def _host_keys(value: object, host: str, port: int) -> tuple[str, ...]:

@@ -310,7 +310,7 @@ class WebhookTransport:
         if status in _TRANSIENT or 500 <= status < 600:
             wait = retry_after_seconds(answer.header("Retry-After"), self._clock())
             when = f"; it asks us to wait {wait:g} s" if wait is not None else ""
-            raise RetryLaterError(f"{said}: the channel cannot take it now{when}; will retry",
+            raise RetryLaterError(f"{said}: the channel cannot take it now{when}",
                                   status, wait)
         if 300 <= status < 400:
             where = answer.header("Location")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 
 from flask import Flask
 
 log = logging.getLogger("edihub.web")
+access = logging.getLogger("edihub.access")
 
 
 def create_app(hub=None, test_config: dict | None = None, environ: dict | None = None) -> Flask:
@@ -30,11 +32,30 @@ def create_app(hub=None, test_config: dict | None = None, environ: dict | None =
         app.config.update(test_config)
     app.extensions["edihub"] = hub
 
+    _log_requests(app)
     from web import api, as2, health
     app.register_blueprint(api.bp)
     app.register_blueprint(as2.bp)      # partners' AS2 messages and MDNs (signed, no login)
     app.register_blueprint(health.bp)
     return app
+
+
+def _log_requests(app: Flask) -> None:
+    """One line per request on the ``edihub.access`` logger: client, method, path (never the
+    query string, which may carry secrets), status, duration and the API channel, if any."""
+    from flask import g, request
+
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _done(response):
+        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        access.info("%s %s %s %s %.1fms%s", request.remote_addr or "-", request.method, request.path,
+                    response.status_code, took,
+                    f" channel={g.channel}" if g.get("channel") else "")
+        return response
 
 
 def api_tokens(settings, env) -> dict[str, str]:

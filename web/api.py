@@ -9,7 +9,7 @@ import hmac
 import json
 from decimal import Decimal
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from hub.services.intake import CONFLICT, CREATED, INVALID, Submission, accept
@@ -40,7 +40,8 @@ def _error(status: int, code: str, message: str, **extra):
 @bp.before_request
 def authenticate():
     """Every API call needs a channel's bearer token."""
-    if _channel_of_token() is None:
+    g.channel = _channel_of_token()   # for the request log too
+    if g.channel is None:
         resp, status = _error(401, "unauthorized", "send 'Authorization: Bearer <token>' with the "
                                                     "token of your sales channel")
         resp.headers["WWW-Authenticate"] = 'Bearer realm="edihub"'

@@ -119,7 +119,7 @@ def _receive(hub, station: As2Station, headers, body: bytes) -> Response:
     row = start_message(hub.context, arrival)
     try:
         report = hub.receive_stream(io.BytesIO(result.payload), "as2", result.filename,
-                                    arrival.partner_id)
+                                    arrival.partner_id, beside=arrival.archive_path)
     except Exception as exc:
         # The request is archived. Ours to fix, not the partner's: an error MDN would make
         # them resend by hand, while 500 without an MDN makes their station send it again,
@@ -136,7 +136,7 @@ def _receive(hub, station: As2Station, headers, body: bytes) -> Response:
 
 
 def _archive(hub, headers, body: bytes) -> tuple[str, str, int]:
-    path, sha, size = hub.archive.store_in(io.BytesIO(mime_bytes(headers, body)), hub.clock())
+    path, sha, size = hub.archive.store_in(io.BytesIO(mime_bytes(headers, body)), hub.clock(), "as2")
     return hub.archive.relative(path), sha, size
 
 

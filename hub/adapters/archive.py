@@ -1,7 +1,8 @@
 """The document archive: every document in and out, on disk, under names we choose.
 
-Paths are built from the direction, the date, our own id and a checksum; a partner's file
-name is kept only as data (in the store), never used as a path.
+Sent documents keep the name they were sent under (partner, type, control number: our own
+names); received ones are named by time, checksum and kind. A partner's file name is kept
+only as data (in the store), never used as a path.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from hub.edi.sniff import sniff
+
 CHUNK = 1 << 20
+HEAD = 4096      # bytes kept from the start of an inbound file, to tell what it is
 
 
 class Archive:
@@ -23,27 +27,43 @@ class Archive:
         self.root = root
         self._made: set[Path] = set()   # folders known to exist: no mkdir per document
 
-    def store_out(self, interchange_id: int, doc_type: str, payload: bytes, at: datetime,
-                  ext: str = "edi") -> Path:
-        """Archive an outbound document; writing the same one twice leaves one copy."""
-        path = self._dir("out", at) / f"{interchange_id:09d}_{_safe(doc_type)}.{_safe(ext)}"
-        # Written in place: the name is ours alone, and a copy cut short by a crash has the
-        # wrong size, so the re-send that follows rewrites it.
-        if not (path.exists() and path.stat().st_size == len(payload)):
-            with open(path, "wb") as fh:
-                fh.write(payload)
-        return path
+    def store_out(self, doc) -> Path:
+        """Archive a sent document under the name it was sent as (partner, type, control number),
+        in the folder of the day it was sent; writing the same one twice leaves one copy.
 
-    def store_in(self, stream: BinaryIO, at: datetime) -> tuple[Path, str, int]:
-        """Copy an inbound stream to the archive in chunks; return (path, sha256, size)."""
+        ``doc`` has ``id``, ``filename``, ``payload`` and ``done_at`` (an outbox row). Should
+        another document already hold the name (numbers reused after a reset), this one is
+        kept beside it, prefixed with its own id.
+        """
+        folder = self._dir("out", doc.done_at)
+        name = _safe_name(doc.filename) or f"{doc.id:09d}.doc"
+        for path in (folder / name, folder / f"{doc.id:09d}-{name}"):
+            if not path.exists():
+                _write_new(path, doc.payload)
+                return path
+            if path.stat().st_size == len(doc.payload) and path.read_bytes() == doc.payload:
+                return path
+        raise FileExistsError(f"{folder / name} and its alternative hold other documents")
+
+    def store_in(self, stream: BinaryIO, at: datetime, extension: str = "",
+                 beside: str = "") -> tuple[Path, str, int]:
+        """Copy an inbound stream to the archive in chunks; return (path, sha256, size).
+
+        ``beside`` (an archived file's relative path) names this one after it: the document
+        carried by an AS2 message is kept as ``<message>.payload.edi`` next to ``<message>.as2``.
+        """
         def copy(sink: BinaryIO) -> None:
             while chunk := stream.read(CHUNK):
                 sink.write(chunk)
-        return self.store_in_with(copy, at)
+        return self.store_in_with(copy, at, extension, beside)
 
-    def store_in_with(self, fill, at: datetime) -> tuple[Path, str, int]:
-        """Archive what ``fill(sink)`` writes (e.g. a transport's fetch); return (path, sha256, size)."""
-        folder = self._dir("in", at)
+    def store_in_with(self, fill, at: datetime, extension: str = "", beside: str = "") -> tuple[Path, str, int]:
+        """Archive what ``fill(sink)`` writes (e.g. a transport's fetch); return (path, sha256, size).
+
+        The file is named by the time, its checksum and what it is: ``.edi`` for X12, ``.xml``,
+        ``.bin`` for anything else (or ``extension``, e.g. ``as2`` for a raw AS2 message).
+        """
+        folder = self.path_of(beside).parent if beside else self._dir("in", at)
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".in-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -53,7 +73,8 @@ class Archive:
                 os.fsync(fh.fileno())
             digest, size = sink.digest, sink.size
             sha = digest.hexdigest()
-            path = folder / f"{at:%H%M%S}-{sha[:16]}.edi"
+            stem = f"{Path(beside).stem}.payload" if beside else f"{at:%H%M%S}-{sha[:16]}"
+            path = folder / f"{stem}.{extension or suffix_for(sink.head)}"
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -80,17 +101,33 @@ class Archive:
 
 
 class _HashingWriter:
-    """A file wrapper that hashes and counts what passes through it."""
+    """A file wrapper that hashes and counts what passes through it, keeping the first bytes."""
 
     def __init__(self, fh: BinaryIO):
-        self.fh, self.digest, self.size = fh, hashlib.sha256(), 0
+        self.fh, self.digest, self.size, self.head = fh, hashlib.sha256(), 0, b""
 
     def write(self, data: bytes) -> int:
         """Write, hash and count."""
         self.digest.update(data)
+        if len(self.head) < HEAD:
+            self.head += bytes(data[:HEAD - len(self.head)])
         self.size += len(data)
         return self.fh.write(data)
 
 
-def _safe(text: str) -> str:
-    return "".join(c for c in text if c.isalnum() or c in "-_")[:20] or "doc"
+def suffix_for(head: bytes) -> str:
+    """The archive's file extension for a document starting with ``head``."""
+    return {"x12": "edi", "xml": "xml"}.get(sniff(head), "bin")
+
+
+def _write_new(path: Path, payload: bytes) -> None:
+    """Write a file whole or not at all: a crash never leaves a cut copy under the real name."""
+    temp = path.with_name(f".{path.name}.part")
+    with open(temp, "wb") as fh:
+        fh.write(payload)
+    os.replace(temp, path)
+
+
+def _safe_name(name: str) -> str:
+    """Our own document name, kept to letters, digits, '.', '_' and '-' (never a path)."""
+    return "".join(c for c in name if c.isalnum() or c in "-_.").lstrip(".")[:200]

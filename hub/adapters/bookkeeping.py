@@ -103,7 +103,8 @@ class Bookkeeping:
 
     def file_incidents(self, drafts: list[IncidentDraft], now: datetime, count_repeats: bool = True) -> None:
         """File incidents; one whose dedupe key is already open only counts another occurrence
-        (or, with ``count_repeats=False``, is left as it is: for conditions re-checked on a timer)."""
+        and takes the newest message, which says how things stand now (or, with
+        ``count_repeats=False``, is left as it is: for conditions re-checked on a timer)."""
         if not drafts:
             return
         for d in drafts:
@@ -118,7 +119,7 @@ class Bookkeeping:
         fresh, repeats, batch_keys = [], [], set()
         for d in drafts:
             if d.dedupe_key and (d.dedupe_key in open_keys or d.dedupe_key in batch_keys):
-                repeats.append({"k": d.dedupe_key, "now": now})
+                repeats.append({"k": d.dedupe_key, "now": now, "msg": d.message})
                 continue
             batch_keys.add(d.dedupe_key) if d.dedupe_key else None
             fresh.append({"code": d.code, "state": IncidentState.OPEN.value, "message": d.message,
@@ -132,7 +133,8 @@ class Bookkeeping:
         if repeats and count_repeats:
             self.conn.execute(update(i).where(i.c.dedupe_key == bindparam("k"),
                                               i.c.state == IncidentState.OPEN.value)
-                              .values(occurrences=i.c.occurrences + 1, updated_at=bindparam("now")), repeats)
+                              .values(occurrences=i.c.occurrences + 1, updated_at=bindparam("now"),
+                                      message=bindparam("msg")), repeats)
 
     def resolve_incidents(self, dedupe_keys: list[str], now: datetime, resolution: str,
                           actor: str = "hub") -> int:

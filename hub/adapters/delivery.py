@@ -40,8 +40,8 @@ class TransportPool:
         if partner_id not in self._open:
             partner = self.partners.get(partner_id)
             if partner is None:
-                raise DeliveryError(f"no partner file for {partner_id!r}: the document cannot be "
-                                    f"sent until partners/{partner_id}.toml exists", False,
+                raise DeliveryError(f"no partner file partners/{partner_id}.toml: nothing can be sent "
+                                    f"to or read from {partner_id!r} until it exists", False,
                                     "partner.unknown")
             self._open[partner_id] = self._build(partner)
         return self._open[partner_id]
@@ -52,10 +52,10 @@ class TransportPool:
         try:
             receipt = transport.send(OutboundFile(filename, payload, content_type))
         except TransientTransportError as exc:
-            raise DeliveryError(f"{partner_id}: {exc}", True, exc.incident_code,
+            raise DeliveryError(str(exc), True, exc.incident_code,
                                 getattr(exc, "retry_after", None)) from exc
         except PermanentTransportError as exc:
-            raise DeliveryError(f"{partner_id}: {exc}", False, exc.incident_code) from exc
+            raise DeliveryError(str(exc), False, exc.incident_code) from exc
         return {"transport": receipt.transport, "remote_name": receipt.remote_name,
                 "delivered_at": receipt.delivered_at.isoformat(),
                 "already_present": receipt.already_present, "detail": receipt.detail}

@@ -16,26 +16,47 @@ class InboundStore:
     def __init__(self, conn: Connection):
         self.conn = conn
 
-    def first_with_sha(self, sha: str) -> tuple[int, str] | None:
-        """(id, state) of an earlier inbound row holding exactly these bytes, if any."""
+    def first_with_sha(self, sha: str) -> dict | None:
+        """The earliest inbound row holding exactly these bytes and not refused, if any:
+        id, state, partner_id, doc_type, control_number, purchase_order_id.
+
+        A refused file (unknown sender, misrouted) is not an original: the same bytes sent
+        again after the cause was fixed are read again.
+        """
         i = t.interchanges
-        row = self.conn.execute(select(i.c.id, i.c.state).where(
-            i.c.direction == "in", i.c.sha256 == sha, i.c.state != InterchangeState.DUPLICATE.value)
-            .order_by(i.c.id).limit(1)).first()
-        return None if row is None else (row[0], row[1])
+        row = self.conn.execute(select(i.c.id, i.c.state, i.c.partner_id, i.c.doc_type,
+                                       i.c.control_number, i.c.purchase_order_id).where(
+            i.c.direction == "in", i.c.sha256 == sha,
+            i.c.state.not_in([InterchangeState.DUPLICATE.value, InterchangeState.REJECTED.value]))
+            .order_by(i.c.id).limit(1)).mappings().first()
+        return None if row is None else dict(row)
 
     def seen_control(self, partner_id: str, control: str) -> tuple[int, str, str] | None:
-        """(id, sha256, state) of the live inbound interchange with this ISA13 from the partner."""
+        """(id, sha256, state) of the live inbound interchange with this ISA13 from the partner
+        (duplicates and refused envelopes do not count: they never took the number)."""
         i = t.interchanges
         row = self.conn.execute(select(i.c.id, i.c.sha256, i.c.state).where(
             i.c.direction == "in", i.c.partner_id == partner_id, i.c.doc_type == "X12",
-            i.c.control_number == control, i.c.state != InterchangeState.DUPLICATE.value)).first()
+            i.c.control_number == control,
+            i.c.state.not_in([InterchangeState.DUPLICATE.value, InterchangeState.REJECTED.value]))).first()
         return None if row is None else (row[0], row[1], row[2])
+
+    def unsettled(self, archive_path: str) -> list[int]:
+        """Ids of the rows a file opened and did not settle (still "received")."""
+        i = t.interchanges
+        return list(self.conn.scalars(select(i.c.id).where(
+            i.c.direction == "in", i.c.archive_path == archive_path,
+            i.c.state == InterchangeState.RECEIVED.value).order_by(i.c.id)))
 
     def add(self, **row) -> int:
         """Insert one inbound interchange row; return its id."""
         row.setdefault("direction", "in")
         return self.conn.execute(insert(t.interchanges).returning(t.interchanges.c.id), row).scalar_one()
+
+    def add_transaction_sets(self, rows: list[dict]) -> None:
+        """Record the sets of received interchanges and the purchase orders they are about."""
+        if rows:
+            self.conn.execute(insert(t.transaction_sets), rows)
 
     def settle(self, interchange_id: int, state: InterchangeState, now: datetime, error: str = "") -> None:
         """Mark an inbound interchange processed, rejected or duplicate."""

@@ -51,8 +51,16 @@ class ReadNotes:
     fatal: str = ""
 
 
+class OrderFileError(ValueError):
+    """A whole order file cannot be read as what it says it is (e.g. a .json file that is not JSON)."""
+
+
 def detect_format(path: Path, declared: str = "auto") -> str:
-    """"csv", "jsonl" or "json": from the declared format, the extension, then the content."""
+    """"csv", "jsonl" or "json": from the declared format, the extension, then the content.
+
+    A ``.json`` file is JSON or JSON lines by its content; one that is neither is refused
+    with :class:`OrderFileError`, never read as CSV.
+    """
     if declared != "auto":
         return declared
     suffix = path.suffix.lower()
@@ -74,6 +82,10 @@ def detect_format(path: Path, declared: str = "auto") -> str:
             return "json"   # an object spread over several lines
         # One complete object per line, and more lines of them: JSON lines.
         return "jsonl" if len(lines) > 1 and lines[1][:1] == b"{" else "json"
+    if suffix == ".json":
+        shown = first[:40].decode("utf-8", "replace") if first else "nothing"
+        raise OrderFileError(f"this .json file is not JSON: it starts with {shown!r}, not '[' or '{{'; "
+                             "save it as JSON, or give it the extension of what it is (.csv, .jsonl)")
     return "csv"
 
 

@@ -79,13 +79,12 @@ class Outbox:
                 lease_until=None), rows)
         return still
 
-    def unarchived(self, limit: int) -> list[tuple[int, str, bytes, datetime, str]]:
-        """Sent documents with no archive copy yet: (id, doc type, payload, sent at, extension)."""
+    def unarchived(self, limit: int) -> list:
+        """Sent documents with no archive copy yet (rows with id, filename, payload, done_at)."""
         i = t.interchanges
-        rows = self.conn.execute(select(i.c.id, i.c.doc_type, i.c.payload, i.c.done_at, i.c.filename)
+        return self.conn.execute(select(i.c.id, i.c.filename, i.c.payload, i.c.done_at)
                                  .where(i.c.direction == "out", i.c.state == InterchangeState.SENT.value,
-                                        i.c.archive_path == "").order_by(i.c.id).limit(limit))
-        return [(r[0], r[1], r[2], r[3], r[4].rsplit(".", 1)[-1]) for r in rows]
+                                        i.c.archive_path == "").order_by(i.c.id).limit(limit)).all()
 
     def set_archive_paths(self, paths: list[tuple[int, str]]) -> None:
         """Note where each document's archive copy is."""

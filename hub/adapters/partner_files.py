@@ -49,7 +49,7 @@ def load_partner(path: Path) -> Partner:
                               "'_', at most 40 (the file name is the id when 'id' is left out)")
     if pid != path.stem:
         raise root.fail("id", f"is {pid!r} but the file is named {path.name}: rename one so they match")
-    po_format = root.get("po_format", str, "x12", lambda v: v in ("x12", "xml"), "\"x12\" or \"xml\"")
+    po_format = root.get("po_format", str, "x12", lambda v: v in ("x12", "xml"), "must be \"x12\" or \"xml\"")
     docs = root.table("documents")
     docs.allow("outbound", "inbound")
     outbound = _doc_list(docs, "outbound", _DOCS_OUT, ("850",))
@@ -175,7 +175,7 @@ def _xml(t: Table) -> XmlProfile:
 
 def _transport(t: Table) -> TransportConfig:
     kind = t.get("type", str, ..., lambda v: v in ("folder", "sftp", "as2"),
-                 "\"folder\", \"sftp\" or \"as2\"")
+                 "must be \"folder\", \"sftp\" or \"as2\"")
     return TransportConfig(kind, dict(t.data))
 
 
@@ -193,18 +193,22 @@ def _valid_schedule(value: str) -> bool:
     return True
 
 
-def load_catalog(path: Path, partners: dict[str, Partner]) -> Catalog:
-    """Read the catalog CSV; every row is checked and an error names its line and column."""
+def load_catalog(path: Path, partners: dict[str, Partner], unloaded: set[str] = frozenset()) -> Catalog:
+    """Read the catalog CSV; every row is checked and an error names its line and column.
+
+    ``unloaded`` names suppliers whose partner file exists but has errors of its own: their
+    rows are checked like the others, without blaming the catalog for the partner file.
+    """
     if not path.is_file():
         raise CatalogError(path, "", "file not found: the catalog lists which supplier sells each SKU")
     try:
-        return _read_catalog(path, partners)
+        return _read_catalog(path, partners, unloaded)
     except UnicodeDecodeError as exc:
         raise CatalogError(path, f"byte {exc.start}", "not UTF-8 text: save the catalog as UTF-8 "
                                                       "(in a spreadsheet: CSV UTF-8)") from None
 
 
-def _read_catalog(path: Path, partners: dict[str, Partner]) -> Catalog:
+def _read_catalog(path: Path, partners: dict[str, Partner], unloaded: set[str]) -> Catalog:
     entries = []
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
@@ -218,7 +222,7 @@ def _read_catalog(path: Path, partners: dict[str, Partner]) -> Catalog:
             raise CatalogError(path, "line 1", f"unknown column {unknown[0]!r}")
         seen = set()
         for row in reader:
-            entry = _catalog_entry(path, reader.line_num, row, partners)
+            entry = _catalog_entry(path, reader.line_num, row, partners, unloaded)
             if (entry.sku, entry.supplier) in seen:
                 raise CatalogError(path, f"line {reader.line_num}",
                                    f"{entry.supplier} already has a row for SKU {entry.sku}")
@@ -227,7 +231,8 @@ def _read_catalog(path: Path, partners: dict[str, Partner]) -> Catalog:
     return Catalog(entries)
 
 
-def _catalog_entry(path: Path, line: int, row: dict, partners: dict[str, Partner]) -> CatalogEntry:
+def _catalog_entry(path: Path, line: int, row: dict, partners: dict[str, Partner],
+                   unloaded: set[str] = frozenset()) -> CatalogEntry:
     def fail(col: str, problem: str) -> CatalogError:
         return CatalogError(path, f"line {line}, column {col}", problem)
 
@@ -248,7 +253,7 @@ def _catalog_entry(path: Path, line: int, row: dict, partners: dict[str, Partner
         return int(value)
 
     supplier = text("supplier")
-    if supplier not in partners:
+    if supplier not in partners and supplier not in unloaded:
         raise fail("supplier", f"no partner file partners/{supplier}.toml for supplier {supplier!r}")
     try:
         cost = Decimal(text("cost"))

@@ -132,6 +132,8 @@ po_lines = Table(
     UniqueConstraint("purchase_order_id", "line_number"),
 )
 
+_LIVE_CONTROL = "state NOT IN ('duplicate', 'rejected') AND control_number IS NOT NULL"
+
 interchanges = Table(
     "interchanges", metadata,
     Column("id", Integer, primary_key=True),
@@ -163,12 +165,27 @@ interchanges = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("done_at", UtcDateTime),                       # sent, or applied
     Index("ix_interchanges_outbox", "state", "next_attempt_at"),
-    # One live interchange per (partner, direction, control number); duplicates are kept
-    # as separate rows in state "duplicate", outside the constraint.
+    # One live interchange per (partner, direction, control number). Duplicates are kept as
+    # separate rows in state "duplicate", and refused envelopes (a misrouted file, an unknown
+    # sender) in state "rejected": neither uses up the partner's number.
     Index("uq_interchanges_control", "partner_id", "direction", "doc_type", "control_number",
           unique=True,
-          sqlite_where=text("state != 'duplicate' AND control_number IS NOT NULL"),
-          postgresql_where=text("state != 'duplicate' AND control_number IS NOT NULL")),
+          sqlite_where=text(_LIVE_CONTROL),
+          postgresql_where=text(_LIVE_CONTROL)),
+)
+
+transaction_sets = Table(
+    "transaction_sets", metadata,
+    # What a received interchange holds, set by set, and which purchase order each set is
+    # about: an 855's, an 856's (one row per PO it ships), a 997's (one per PO acknowledged).
+    # It makes a partner's own GS06/ST02 findable and links inbound documents to orders.
+    Column("id", Integer, primary_key=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("set_id", String(24), nullable=False),         # 855, 856, 997, xml-confirmation, ...
+    Column("group_control", String(9)),                   # GS06 (X12 only)
+    Column("set_control", String(40)),                    # ST02, or an XML document's own id
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="SET NULL"), index=True),
 )
 
 shipments = Table(

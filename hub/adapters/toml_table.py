@@ -68,8 +68,8 @@ class Table:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise self.fail(key, f"must be {_kind_name(kind)}, got {value!r}")
-        if check is not None and not check(value):
-            raise self.fail(key, hint or f"invalid value {value!r}")
+        if check is not None and not check(value):   # the value is echoed: a person must see it
+            raise self.fail(key, f"{hint}, got {value!r}" if hint else f"invalid value {value!r}")
         return value
 
     def text(self, key: str, default: Any = ..., hint: str = "") -> str:

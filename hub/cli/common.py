@@ -41,6 +41,21 @@ class HomeContext:
 pass_home = click.make_pass_decorator(HomeContext)
 
 
+def command_name() -> str:
+    """How the person can run edihub again: ``edihub`` when that is on PATH, else the path used."""
+    import os
+    import shutil
+    invoked = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("edihub")
+    if invoked is None or invoked.name != "edihub" or (
+            on_path and Path(on_path).resolve() == invoked.resolve()):
+        return "edihub"
+    try:
+        return os.path.relpath(invoked)
+    except ValueError:
+        return str(invoked)
+
+
 def fail(message: str, status: int = 1) -> None:
     """Print an error to stderr and exit with ``status``."""
     err.print(f"[red]error[/red]: {message}", markup=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hub.cli.common import fail, out, pass_home
+from hub.cli.common import err, fail, out, pass_home
 
 
 @click.group()
@@ -25,9 +25,15 @@ def receive(home, file: Path, partner: str | None) -> None:
         fail(f"no partner {partner!r} (see edihub partners list)", 2)
     with open(file, "rb") as fh:
         report = hub.receive_stream(fh, "cli", file.name, partner)
-    out.print(f"{file.name}: {report.state}: {report.interchanges} interchange(s), "
-              f"{report.transactions} transaction(s), {report.applied} applied, "
-              f"{report.acks_queued} acknowledgement(s) queued")
+    if report.duplicate_of and not report.interchanges:   # the very same bytes
+        out.print(f"{file.name}: duplicate: the same {report.duplicate_of} came in before; recorded, "
+                  "not applied again", markup=False)
+    else:
+        out.print(f"{file.name}: {report.state}: {report.interchanges} interchange(s), "
+                  f"{report.transactions} transaction(s), {report.applied} applied, "
+                  f"{report.acks_queued} acknowledgement(s) queued")
+        if report.duplicate_of:
+            out.print(f"  {report.duplicate_of} came in before: recorded, not applied again", markup=False)
     for problem in report.problems:
         out.print(f"  {problem}", markup=False)
     if report.state == "rejected":
@@ -38,9 +44,27 @@ def receive(home, file: Path, partner: str | None) -> None:
 @click.argument("partner", required=False)
 @pass_home
 def poll(home, partner: str | None) -> None:
-    """Fetch and apply what PARTNER (default: every active partner) left in its inbox."""
+    """Fetch and apply what PARTNER (default: every active partner) left in its inbox.
+
+    Exits 1 when an inbox could not be read (each failure is also an Incident).
+    """
     from hub.jobs import Worker
     hub = home.hub()
+    if partner is not None:
+        known = hub.context.partners.get(partner)
+        if known is None:
+            fail(f"no partner {partner!r} (partners: {', '.join(sorted(hub.context.partners))})", 2)
+        if not known.active:
+            fail(f"{partner} is not active (active = false in partners/{partner}.toml): its inbox is "
+                 "not read")
     worker = Worker(hub)
-    reports = worker.poll(partner) if partner else worker.poll_all()
-    out.print(f"{len(reports)} file(s) received, {sum(r.applied for r in reports)} document(s) applied")
+    reports = [worker.poll(partner)] if partner else worker.poll_all()
+    if not reports:
+        fail("no active partner to poll")
+    for report in reports:
+        (err if report.error else out).print(report.summary(), markup=False)
+        for r in report.files:
+            for problem in r.problems:
+                out.print(f"  {problem}", markup=False)
+    if any(r.error for r in reports):
+        raise SystemExit(1)

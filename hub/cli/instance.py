@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 
-from hub.cli.common import err, fail, out, print_report
+from hub.cli.common import command_name, err, fail, out, print_report
+from hub.cli.worker import print_waiting
 from hub.errors import ConfigError
 
 
@@ -26,7 +26,16 @@ def init(directory: Path, with_demo: bool, force: bool) -> None:
     except ConfigError as exc:
         fail(str(exc), 2)
     out.print(f"created instance in {directory.resolve()} ({len(written)} files)")
-    out.print(f"next: edihub --home {directory} partners check")
+    edihub = f"{command_name()} --home {directory}"
+    if with_demo:
+        out.print(f"next: {edihub} partners check, then {command_name()} demo {directory}", markup=False)
+        return
+    out.print("next:\n"
+              f"  1. copy a supplier from {directory / 'partners/examples'} to {directory / 'partners'}/<id>.toml"
+              " and fill it in\n"
+              f"  2. list the SKUs it sells in {directory / 'partners/catalog.csv'}\n"
+              f"  3. check both: {edihub} partners check\n"
+              f"  4. add a channel token (edihub.toml [channels]) and run: {edihub} run", markup=False)
 
 
 def _create(directory: Path, with_demo: bool, force: bool) -> list[Path]:
@@ -54,9 +63,6 @@ def demo(directory: Path) -> None:
     if fresh:
         _create(directory, True, False)
         out.print(f"created demo instance in {directory.resolve()}")
-        # The marketplace export arrives the way real ones do: dropped in the channel's folder.
-        shutil.copy(directory / "samples" / "marketplace.csv",
-                    directory / "var" / "drop" / "marketplace" / "marketplace-export.csv")
     with ExitStack() as stack:
         # An instance made by `edihub init --demo` keeps its folders; the demo's own is networked.
         networked = fresh or is_networked(directory)
@@ -70,9 +76,21 @@ def demo(directory: Path) -> None:
             stack.enter_context(network.serve_hub(hub))
             for line in network.describe():
                 out.print(line, markup=False)
+        first = _first_run(hub)
+        if first:
+            # The marketplace export arrives the way real ones do: dropped in the channel's folder.
+            shutil.copy(directory / "samples" / "marketplace.csv",
+                        directory / "var" / "drop" / "marketplace" / "marketplace-export.csv")
         _run(hub, directory, network)
-    if not fresh:
+    if not first:
         err.print("(the demo had run before: orders already taken in are not taken twice)")
+
+
+def _first_run(hub) -> bool:
+    """True when the instance has taken no order in yet."""
+    from hub.views import order_count
+    with hub.uow(readonly=True) as uow:
+        return order_count(uow.conn) == 0
 
 
 def _run(hub, directory: Path, network) -> None:
@@ -86,6 +104,7 @@ def _run(hub, directory: Path, network) -> None:
     for imp in report.imports:
         print_report(imp)
     out.print(f"sent {report.dispatch.sent} purchase order(s) to the suppliers")
+    print_waiting(hub)
     suppliers = demo_suppliers(directory)
     for turn in range(1, 4):
         written = [name for s in suppliers for name in s.turn(hub.clock())]
@@ -107,28 +126,21 @@ def _run(hub, directory: Path, network) -> None:
 
 
 def _show(hub) -> None:
-    from hub.adapters import tables as t
+    from hub.views import open_incidents, orders_overview
     with hub.uow(readonly=True) as uow:
-        orders = uow.conn.execute(select(t.orders.c.id, t.orders.c.channel, t.orders.c.channel_order_id,
-                                         t.orders.c.state).order_by(t.orders.c.id)).all()
-        pos = uow.conn.execute(select(t.purchase_orders.c.order_id, t.purchase_orders.c.po_number,
-                                      t.purchase_orders.c.partner_id, t.purchase_orders.c.state)).all()
-        incidents = uow.conn.execute(select(t.incidents.c.code, t.incidents.c.message)
-                                     .where(t.incidents.c.state == "open").order_by(t.incidents.c.id)).all()
+        orders = orders_overview(uow.conn)
+        incidents = open_incidents(uow.conn)
     table = Table(title="Orders")
     for col in ("order", "state", "purchase orders"):
         table.add_column(col)
-    for oid, channel, coid, state in orders:
-        mine = ", ".join(f"{n} -> {p} ({s})" for o, n, p, s in pos if o == oid)
-        table.add_row(f"{channel}/{coid}", state, mine or "-")
+    for o in orders:
+        mine = ", ".join(f"{p['po_number']} -> {p['supplier']} ({p['state']})" for p in o["purchase_orders"])
+        table.add_row(o["order"], o["state"], mine or "-")
     out.print(table)
-    for partner in hub.context.partners.values():
-        folder = partner.transport.settings.get("path")
-        if folder:
-            files = sorted((hub.settings.home / folder).glob("*"))
-            out.print(f"{partner.name}: {len(files)} file(s) in {hub.settings.home / folder}")
     if incidents:
         out.print(f"\nOpen incidents ({len(incidents)}): the exceptions queue")
-        for code, message in incidents:
-            out.print(f"  [{code}] {message}", markup=False)
-    out.print(f"\nLook closer: edihub --home {hub.settings.home} orders show webshop/WS-10001")
+        for inc in incidents:
+            out.print(f"  [{inc['code']}] {inc['message']}", markup=False)
+    edihub = f"{command_name()} --home {hub.settings.home}"
+    out.print(f"\nEvery document in and out is under {hub.settings.archive_dir}.\n"
+              f"Look closer at one order: {edihub} orders show WS-10002", markup=False)

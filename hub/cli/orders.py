@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from hub.cli.common import fail, out, pass_home, print_report, progress_bar
-from hub.views import find_order_id, order_view
+from hub.cli.common import err, fail, out, pass_home, print_report, progress_bar
+from hub.views import find_orders, matched_orders, order_view
 
 
 @click.group()
@@ -56,10 +56,7 @@ def show(home, ref: str, as_json: bool) -> None:
     order id or a control number."""
     hub = home.hub()
     with hub.uow(readonly=True) as uow:
-        oid = find_order_id(uow.conn, ref)
-        view = order_view(uow.conn, oid) if oid else None
-    if view is None:
-        fail(f"no order matches {ref!r}")
+        view = order_view(uow.conn, one_order(uow.conn, ref))
     if as_json:
         out.print_json(json.dumps(view))
         return
@@ -78,16 +75,37 @@ def release(home, ref: str, note: str, actor: str) -> None:
     from hub.services.operations import release_order
     hub = home.hub()
     with hub.uow(readonly=True) as uow:
-        oid = find_order_id(uow.conn, ref)
-    if oid is None:
-        fail(f"no order matches {ref!r}")
+        oid = one_order(uow.conn, ref)
     try:
         outcome = release_order(hub.context, oid, actor, note)
     except HubError as exc:
         fail(str(exc))
     with hub.uow(readonly=True) as uow:
-        state = order_view(uow.conn, oid)["state"]
-    out.print(f"order {ref}: {state}, {len(outcome.purchase_orders)} purchase order(s) created")
+        view = order_view(uow.conn, oid)
+    name = f"{view['channel']}/{view['channel_order_id']}"
+    if not outcome.purchase_orders:   # review or routing stopped it again: say why, and fail
+        fail(f"order {name} was not released: it is {view['state']} again: "
+             f"{view['hold_reason'] or 'see its incidents (edihub orders show ' + name + ')'}")
+    numbers = ", ".join(f"{p.po_number} to {p.partner_id}" for p in outcome.purchase_orders)
+    out.print(f"order {name} released: {view['state']}, purchase order(s) {numbers}", markup=False)
+
+
+def one_order(conn, ref: str) -> int:
+    """The one order REF names; when it names none or several, say so and exit 1."""
+    matches = find_orders(conn, ref)
+    orders = matched_orders(matches)
+    if not orders:
+        fail(f"no order matches {ref!r} (tried as order id, channel/order id, channel order id, PO "
+             "number, control number of a document sent or received, tracking number, shipment id)")
+    if len(orders) > 1:
+        err.print(f"{ref!r} matches {len(orders)} orders:", markup=False)
+        for oid in orders:
+            mine = [m for m in matches if m.order_id == oid]
+            err.print(f"  id {oid}  {mine[0].order} ({mine[0].state}): "
+                      + "; ".join(m.kind for m in mine), markup=False)
+        fail(f"name one: by its id (id:{orders[0]}) or channel/order id ({matches[0].order}), or "
+             "a kind of reference (po:, control:, tracking:, shipment:, order:)")
+    return orders[0]
 
 
 def _print_view(v: dict) -> None:
@@ -103,8 +121,10 @@ def _print_view(v: dict) -> None:
     for po in v["purchase_orders"]:
         out.print(f"PO {po['po_number']} -> {po['supplier']}: {po['state']}")
         for d in po["documents"]:
-            out.print(f"  {d['direction']} {d['doc_type']} {d['control_number']} {d['filename']}: "
-                      f"{d['state']}{' - ' + d['last_error'] if d['last_error'] else ''}", markup=False)
+            dup = f" of document #{d['duplicate_of']}" if d["duplicate_of"] else ""
+            out.print(f"  #{d['id']} {d['direction']} {d['doc_type']} {d['control_number'] or '-'} "
+                      f"{d['filename']}: {d['state']}{dup}"
+                      f"{' - ' + d['last_error'] if d['last_error'] else ''}", markup=False)
     for inc in v["incidents"]:
         out.print(f"incident #{inc['id']} [{inc['code']}] {inc['state']}: {inc['message']}", markup=False)
     out.print("timeline:")

@@ -29,7 +29,8 @@ def check(home) -> None:
         ok = partner.id in cfg.renderers
         out.print(f"{'ok ' if ok else 'ERR'} {partner.id}: {partner.name} "
                   f"({partner.po_format}, {partner.transport.type})")
-    out.print(f"catalog: {len(cfg.catalog.entries)} entries")
+    if cfg.catalog is not None:
+        out.print(f"catalog: {len(cfg.catalog.entries)} entries")
     for problem in cfg.errors:
         err.print(f"error: {problem}", markup=False)
     if cfg.errors:

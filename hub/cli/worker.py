@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cli.common import out, pass_home
+from hub.cli.common import err, out, pass_home, print_report
 
 
 @click.command()
@@ -19,10 +19,37 @@ def run(home, once: bool) -> None:
         return
     report = worker.run_once()
     for imp in report.imports:
-        out.print(imp.summary())
+        print_report(imp)
+    for poll in report.polls:
+        (err if poll.error else out).print(poll.summary(), markup=False)
     d = report.dispatch
     out.print(f"dispatch: {d.sent} sent ({d.already_present} already there), {d.retrying} "
               f"retrying, {d.failed} failed")
+    for _, problem in d.problems:
+        err.print(f"  {problem}", markup=False)
+    print_waiting(worker.hub, said={to for to, _ in d.problems})
+    for fault in report.faults:
+        err.print(f"error: {fault}", markup=False)
+    if not report.ok or d.failed or d.retrying or any(not imp.ok for imp in report.imports):
+        raise SystemExit(1)
+
+
+def print_waiting(hub, said: set[str] = frozenset()) -> None:
+    """Say what still waits in the outbox (to be retried, or given up): nothing waits silently.
+    The last error is repeated only for destinations not ``said`` about already."""
+    from hub.views import outbox_waiting
+    with hub.uow(readonly=True) as uow:
+        waiting = outbox_waiting(uow.conn)
+    for w in waiting:
+        why = f": {w['last_error']}" if w["last_error"] and w["to"] not in said else ""
+        if w["queued"]:
+            due = (w["next_attempt_at"] or "now")[:19].replace("T", " ")
+            tried = f" after {w['attempts']} attempt(s)" if w["attempts"] else ""
+            out.print(f"waiting: {w['queued']} document(s) to {w['to']}, next attempt at {due} UTC"
+                      f"{tried}{why}", markup=False)
+        if w["failed"]:
+            out.print(f"failed: {w['failed']} document(s) to {w['to']} given up, waiting for an operator"
+                      f"{why}", markup=False)
 
 
 @click.command()
@@ -32,9 +59,12 @@ def run(home, once: bool) -> None:
 @pass_home
 def serve(home, host: str, port: int, threads: int) -> None:
     """Run the web app (the order API; the operators' console grows here)."""
+    import logging
+
     import waitress
 
     from web import create_app
+    logging.getLogger("edihub.access").setLevel(logging.INFO)   # the request log, line by line
     app = create_app(hub=home.hub())
     out.print(f"serving {home.hub().settings.home} on http://{host}:{port}")
     waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")

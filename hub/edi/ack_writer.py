@@ -108,6 +108,9 @@ class ReceivedGroup:
     sets: tuple[ReceivedSet, ...]
     group_errors: tuple[str, ...] = ()     # AK905..AK909, e.g. "5" set count differs from GE01
     declared_sets: int | None = None       # GE01 for AK902; None (no GE) means the sets received
+    # Sets received and rejected that no AK2 can name (an ST01/ST02 that cannot be echoed):
+    # counted in AK903 and not in AK904, so AK901 says P or R.
+    rejected_unlisted: int = 0
 
 
 def default_kind(partner: Partner) -> str:
@@ -128,7 +131,7 @@ def group_status(group: ReceivedGroup) -> str:
     accepted = sum(status in "AE" for status in statuses)
     if group.group_errors or not accepted:
         return "R"
-    if accepted < len(statuses):
+    if accepted < len(statuses) + group.rejected_unlisted:
         return "P"
     return "A" if all(status == "A" for status in statuses) else "E"
 
@@ -162,6 +165,42 @@ def build_ack(partner: Partner, group: ReceivedGroup, numbers: ControlNumbers, n
     return RenderedDocument(doc_type=kind, payload=text.encode(syntax.charset),
                             filename=document_filename(partner.id, kind, isa13, "edi"),
                             content_type=CONTENT_TYPE, control_number=isa13)
+
+
+class EchoCheck:
+    """Whether a 997/999 to one partner could echo what a received group and its sets carry.
+
+    Checked before a set is applied: a group whose GS01/GS06 cannot be echoed cannot be
+    acknowledged at all (it is not applied); a set whose ST01/ST02 cannot be named in an AK2
+    is rejected and counted in AK9 only (see ``ReceivedGroup.rejected_unlisted``).
+    """
+
+    def __init__(self, partner: Partner):
+        profile = partner.x12
+        if profile is None:
+            raise PartnerConfigError(partner.source, "x12", f"partner {partner.id} has no [x12] table")
+        self.partner = partner
+        self._body = _Body(Syntax(profile), default_kind(partner), profile.version, "")
+
+    def group(self, functional_id: str, group_control: str) -> str:
+        """Why GS01/GS06 cannot be echoed (AK101/AK102), in an operator's words; "" when they can."""
+        return self._check(functional_id, group_control,
+                           lambda b: (b._exact(functional_id, "ID", 2, 2, "AK101 (GS01)"),
+                                      b._control(group_control)))
+
+    def set(self, functional_id: str, group_control: str, set_id: str, set_control: str) -> str:
+        """Why ST01/ST02 cannot be echoed (AK201/AK202); "" when they can."""
+        return self._check(functional_id, group_control,
+                           lambda b: (b._exact(set_id, "ID", 3, 3, "AK201 (ST01)"),
+                                      b._exact(set_control, "AN", 4, 9, "AK202 (ST02)")))
+
+    def _check(self, functional_id: str, group_control: str, check) -> str:
+        self._body.where = f"group {group_control!r} ({functional_id}) from partner {self.partner.id}"
+        try:
+            check(self._body)
+        except DocumentError as exc:
+            return str(exc)
+        return ""
 
 
 def _tolerated(err: SetError) -> bool:
@@ -205,7 +244,7 @@ class _Body:
             ak1.append(self._loose(group.version, 12))
         self._add("AK1", ak1)
         statuses = [self._set_loop(received) for received in group.sets]
-        received = len(group.sets)
+        received = len(group.sets) + group.rejected_unlisted
         declared = received if group.declared_sets is None else group.declared_sets
         self._add("AK9", [group_status(group), self._count(declared, "AK902"),
                           self._count(received, "AK903"),

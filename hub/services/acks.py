@@ -35,6 +35,7 @@ class _Group:
     sets: list[ReceivedSet] = field(default_factory=list)
     count: int = 0
     errors: tuple[str, ...] = ()
+    unlisted: int = 0        # sets rejected without an AK2 (their ST01/ST02 cannot be echoed)
 
 
 class AckTracker:
@@ -45,19 +46,37 @@ class AckTracker:
 
     def add_set(self, tx, partner: Partner, errors: list) -> None:
         """Note one transaction set of a group the partner wants acknowledged."""
+        g = self._group(tx, partner)
+        if g is None:
+            return
+        g.count += 1
+        codes = tuple(SetError(set_code=_SET_CODES.get(e.code, "5")) for e in errors)
+        if codes or g.count <= MAX_LISTED_SETS:
+            g.sets.append(ReceivedSet(tx.set_id, tx.control, codes))
+
+    def add_unlisted(self, tx, partner: Partner) -> None:
+        """Note a set the acknowledgement rejects without naming it (its ST01/ST02 cannot be echoed)."""
+        g = self._group(tx, partner)
+        if g is not None:
+            g.count += 1
+            g.unlisted += 1
+
+    def _group(self, tx, partner: Partner) -> _Group | None:
         group = tx.group
-        if group is None or not partner.send_997 or group.functional_id == "FA":
-            return  # never acknowledge an acknowledgement
+        if not wants_ack(tx, partner):
+            return None
         key = (tx.interchange.control, group.control)
         g = self.groups.get(key)
         if g is None:
             g = self.groups[key] = _Group(partner, group.functional_id, group.control,
                                           group.version or (partner.x12.version if partner.x12 else ""),
                                           tx.interchange.control)
-        g.count += 1
-        codes = tuple(SetError(set_code=_SET_CODES.get(e.code, "5")) for e in errors)
-        if codes or g.count <= MAX_LISTED_SETS:
-            g.sets.append(ReceivedSet(tx.set_id, tx.control, codes))
+        return g
+
+
+def wants_ack(tx, partner: Partner) -> bool:
+    """True when the set's group is to be answered with a 997/999 (never an acknowledgement's)."""
+    return tx.group is not None and partner.send_997 and tx.group.functional_id != "FA"
 
 
 def queue_acks(uow: UnitOfWork, hub: HubContext, tracker: AckTracker, envelopes, now: datetime) -> int:
@@ -76,7 +95,8 @@ def queue_acks(uow: UnitOfWork, hub: HubContext, tracker: AckTracker, envelopes,
         for g in by_partner[pid]:
             isa, gs, st = advance(isa), advance(gs), advance(st)
             doc = build_ack(g.partner, ReceivedGroup(g.functional_id, g.control, g.version,
-                                                     tuple(g.sets), g.errors, declared_sets=g.count),
+                                                     tuple(g.sets), g.errors, declared_sets=g.count,
+                                                     rejected_unlisted=g.unlisted),
                             ControlNumbers(isa, gs, st), now)
             rows.append(_outbox_row(pid, doc, gs, st, now))
         uow.repo.set_control_numbers(pid, isa, gs, st)

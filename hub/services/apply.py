@@ -30,6 +30,8 @@ class Answer:
     partner: Partner
     parsed: ParsedDocument
     where: str                    # e.g. "ISA13 000000012, ST02 0001": for messages
+    group_control: str | None = None   # GS06 of the set (X12)
+    set_control: str | None = None     # ST02 (X12), or the XML document's own id
 
 
 @dataclass
@@ -55,6 +57,7 @@ class _Batch:
     verdicts: list[tuple[int, str, int]] = field(default_factory=list)
     arrived: list[str] = field(default_factory=list)          # overdue Incidents to resolve
     out: Outcome = field(default_factory=Outcome)
+    links: list[dict] = field(default_factory=list)           # transaction sets -> their POs
 
 
 def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: datetime) -> ApplyReport:
@@ -84,6 +87,7 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     reroute(uow, hub, b.rejected, now, b.out)
     uow.repo.save_purchase_orders(list(b.changed.values()), now, b.stamps)
     uow.inbound.add_line_acks(b.line_acks)
+    uow.inbound.add_transaction_sets(b.links)
     uow.inbound.record_acks(b.verdicts)
     refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
     report.shipments = _record_shipments(uow, hub, b, now)   # after: notifications carry the new state
@@ -112,7 +116,15 @@ def _n(control: str) -> str:
     return control.strip().lstrip("0") or "0"
 
 
+def _link(b: _Batch, a: Answer, po: PurchaseOrder | None) -> None:
+    """Note that the answer's set is about ``po`` (None: a PO we do not know or not the partner's)."""
+    b.links.append({"interchange_id": a.interchange_id, "set_id": a.parsed.doc_type[:24],
+                    "group_control": a.group_control, "set_control": (a.set_control or "")[:40] or None,
+                    "purchase_order_id": po.id if po is not None else None})
+
+
 def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str, now: datetime) -> None:
+    _link(b, a, po)
     b.changed[po.id] = po
     b.stamps.setdefault(po.id, {})[stamp] = now
     for problem in applied.problems:
@@ -132,6 +144,7 @@ def _functional_ack(a: Answer, ack: FunctionalAck, sent: dict, by_id: dict, b: _
         ours = sent.get(key)
         po = by_id.get(ours[1]) if ours else None
         if po is None:
+            _link(b, a, None)
             b.out.incidents.append(IncidentDraft(
                 code="ack.unknown_set", partner_id=a.partner.id, interchange_id=a.interchange_id,
                 message=f"{a.partner.id}'s {ack.kind} ({a.where}) acknowledges group {ack.group_control} "
@@ -174,12 +187,14 @@ def _ship_notice(a: Answer, notice: ShipNotice, pos: dict, known: set, b: _Batch
             message=f"{a.partner.id} cancels ship notice {notice.shipment_id} ({a.where}): it was "
                     "not applied; check with the supplier what did ship and correct the order",
             dedupe_key=f"asn.cancelled:{a.interchange_id}:{notice.shipment_id}"))
+        _link(b, a, None)
         return 0
     for order in notice.orders:
         po = _owned(a, order.po_number, pos, b, "856")
         if po is None:
             continue
         if (po.id, notice.shipment_id) in known:
+            _link(b, a, po)
             duplicates += 1
             b.out.events.append(_event(now, po, a, "shipment.duplicate",
                                        f"856 {notice.shipment_id} for {po.po_number} again: recorded "
@@ -201,6 +216,7 @@ def _owned(a: Answer, po_number: str, pos: dict, b: _Batch, kind: str) -> Purcha
     po = pos.get(po_number)
     if po is not None and po.partner_id == a.partner.id:
         return po
+    _link(b, a, None)
     whose = f"belongs to {po.partner_id}" if po is not None else "is not one we sent"
     b.out.incidents.append(IncidentDraft(
         code=f"{'poack' if kind == '855' else 'asn'}.unknown_po", partner_id=a.partner.id,

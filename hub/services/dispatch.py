@@ -21,6 +21,7 @@ from hub.errors import DeliveryError
 from hub.services.ports import HubContext
 
 LEASE = timedelta(minutes=5)
+_ARCHIVE_KEY = "archive.unwritable:out"
 log = logging.getLogger("edihub.dispatch")
 
 
@@ -33,8 +34,7 @@ class Sender(Protocol):
 class Archiver(Protocol):
     """Keeps a copy of every document sent (hub.adapters.archive.Archive)."""
 
-    def store_out(self, interchange_id: int, doc_type: str, payload: bytes, at: datetime,
-                  ext: str = "edi"): ...
+    def store_out(self, doc): ...
 
     def relative(self, path) -> str: ...
 
@@ -49,6 +49,8 @@ class DispatchReport:
     retrying: int = 0
     failed: int = 0
     deferred: int = 0
+    # One (partner or channel, what happened) per document not delivered.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
     def __add__(self, other: DispatchReport) -> DispatchReport:
         return DispatchReport(*(a + b for a, b in zip(vars(self).values(), vars(other).values())))
@@ -86,14 +88,31 @@ class Dispatcher:
 
     def archive_sent(self, limit: int = 500) -> int:
         """Copy sent documents to the archive folder and note where (the store keeps the bytes
-        anyway, so a copy missed by a crash is simply written by the next pass)."""
+        anyway, so a copy missed by a crash, or refused by the disk, is written by a later pass)."""
         with self.hub.uow() as uow:
             rows = uow.outbox.unarchived(limit)
-            paths = [(iid, self.archive.relative(self.archive.store_out(iid, doc_type, payload, done_at, ext)))
-                     for iid, doc_type, payload, done_at, ext in rows]
+            try:
+                paths = [(r.id, self.archive.relative(self.archive.store_out(r))) for r in rows]
+            except OSError as exc:
+                log.error("cannot write the archive copy of a sent document: %s", exc)
+                uow.rollback()
+                self._archive_fault(f"{type(exc).__name__}: {exc}")
+                return 0
             uow.outbox.set_archive_paths(paths)
+            if paths:
+                uow.repo.resolve_incidents([_ARCHIVE_KEY], self.hub.clock(), "archive copies written again")
             uow.commit()
         return len(paths)
+
+    def _archive_fault(self, problem: str) -> None:
+        with self.hub.uow() as uow:
+            uow.repo.file_incidents([IncidentDraft(
+                code="archive.unwritable", dedupe_key=_ARCHIVE_KEY,
+                message=f"cannot write copies of sent documents to the archive folder ({problem}): "
+                        "they were delivered and the store keeps their bytes; fix the folder's "
+                        "permissions or free space and the copies are written at the next dispatch")],
+                self.hub.clock())
+            uow.commit()
 
     def run_until_empty(self, limit: int = 200) -> DispatchReport:
         """Repeat :meth:`run_once` until nothing due is left (or a stop is requested), then
@@ -156,12 +175,17 @@ class Dispatcher:
                     report.retrying += 1
                     delay = max(backoff_seconds(item.attempts, self.retry_base_seconds, rand=self.rand),
                                 detail.retry_after or 0)   # the server may ask us to wait longer
-                    uow.outbox.mark_retry(item.id, str(detail), now + timedelta(seconds=delay))
-                    incidents.append(_delivery_incident(item, detail, retrying=True))
+                    due = now + timedelta(seconds=delay)
+                    uow.outbox.mark_retry(item.id, str(detail), due)
+                    incident = _delivery_incident(item, detail, self.max_attempts, due)
+                    incidents.append(incident)
+                    report.problems.append((item.partner_id or f"channel {item.channel}", incident.message))
                 else:
                     report.failed += 1
                     uow.outbox.mark_failed(item.id, str(detail), now)
-                    incidents.append(_delivery_incident(item, detail, retrying=False))
+                    incident = _delivery_incident(item, detail, self.max_attempts)
+                    incidents.append(incident)
+                    report.problems.append((item.partner_id or f"channel {item.channel}", incident.message))
                     if item.purchase_order_id:
                         failed_pos.append(item.purchase_order_id)
             uow.repo.advance_purchase_orders(sent_pos, PoState.SENT, now, "sent_at")
@@ -173,15 +197,19 @@ class Dispatcher:
             uow.commit()
 
 
-def _delivery_incident(item, exc: DeliveryError, retrying: bool) -> IncidentDraft:
+def _delivery_incident(item, exc: DeliveryError, max_attempts: int,
+                       due: datetime | None = None) -> IncidentDraft:
+    """What an operator reads about a document not delivered: the cause, once, and what next."""
     what = f"{item.doc_type} {item.control_number or item.filename}"
-    if retrying:
-        message = (f"cannot deliver to {item.partner_id or item.channel} (attempt {item.attempts}): "
-                   f"{exc}; retrying automatically with backoff")
+    whom = item.partner_id or f"channel {item.channel}"
+    if due is not None:
+        message = (f"cannot deliver {what} to {whom} (attempt {item.attempts} of {max_attempts}): "
+                   f"{exc}; next attempt at {due:%Y-%m-%d %H:%M:%S} UTC")
         key = f"delivery:{item.partner_id or item.channel}"  # one open Incident per partner
     else:
-        message = (f"gave up delivering {what} to {item.partner_id or item.channel} after "
-                   f"{item.attempts} attempt(s): {exc}; fix the cause, then retry it from the console")
+        why = "a permanent error" if not exc.transient else f"{item.attempts} attempt(s)"
+        message = (f"gave up delivering {what} to {whom} after {why}: {exc}; fix the cause, then "
+                   "retry it")
         key = f"delivery-failed:{item.id}"
     return IncidentDraft(code=exc.incident_code, message=message, partner_id=item.partner_id or "",
                          channel=item.channel or "", interchange_id=item.id,

@@ -21,7 +21,9 @@ from hub.adapters.repository import ConcurrentUpdateError
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Partner
 from hub.domain.states import InterchangeState
-from hub.services.acks import AckTracker, queue_acks
+from hub.edi.sniff import sniff
+from hub.edi.ack_writer import EchoCheck
+from hub.services.acks import AckTracker, queue_acks, wants_ack
 from hub.services.apply import Answer, apply_answers
 from hub.services.ports import HubContext
 
@@ -54,6 +56,7 @@ class ReceiveReport:
     applied: int = 0
     acks_queued: int = 0
     problems: list[str] = field(default_factory=list)
+    duplicate_of: str = ""          # for a duplicate: which document it repeats, in words
 
 
 class Receiver:
@@ -68,17 +71,21 @@ class Receiver:
         now = self.hub.clock()
         with self.hub.uow() as uow:
             earlier = uow.inbound.first_with_sha(arrival.sha256)
-            if earlier is not None and earlier[1] != _RECEIVED.value:
-                uow.inbound.add(**_row(arrival, now, doc_type="file", state=_DUPLICATE,
-                                       duplicate_of=earlier[0]))
+            if earlier is not None and earlier["state"] != _RECEIVED.value:
+                # Described as the original is, so that the order it concerns shows it too.
+                uow.inbound.add(**_row(arrival, now, state=_DUPLICATE, duplicate_of=earlier["id"],
+                                       done_at=now, doc_type=earlier["doc_type"],
+                                       partner_id=arrival.partner_id or earlier["partner_id"],
+                                       control_number=earlier["control_number"],
+                                       purchase_order_id=earlier["purchase_order_id"]))
                 uow.commit()
                 log.info("%s: same bytes as interchange %s: recorded, not applied again",
-                         arrival.remote_name or arrival.archive_path, earlier[0])
-                return ReceiveReport(state="duplicate")
+                         arrival.remote_name or arrival.archive_path, earlier["id"])
+                return ReceiveReport(state="duplicate", duplicate_of=f"file (document #{earlier['id']})")
         path = self.root / arrival.archive_path
         with open(path, "rb") as fh:
-            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"<"):
+            head = fh.read(4096)
+        if sniff(head) == "xml":
             return self._xml(path, arrival)
         return _X12File(self, arrival).run(path)
 
@@ -104,7 +111,8 @@ class Receiver:
             if problem:
                 _refuse(uow, iid, partner.id if partner else "", problem, arrival, now, report)
             else:
-                answer = Answer(iid, partner, parsed, f"file {arrival.remote_name or iid}")
+                answer = Answer(iid, partner, parsed, f"file {arrival.remote_name or iid}",
+                                set_control=_own_id(parsed.document))
                 report.applied = apply_answers(uow, self.hub, [answer], now).applied
                 uow.inbound.settle(iid, _PROCESSED, now)
             uow.commit()
@@ -122,6 +130,8 @@ class _X12File:
         self.pending: list[Answer] = []
         self.problems: list[IncidentDraft] = []   # filed with the next batch
         self.acks = AckTracker()
+        self.echo: dict[str, EchoCheck] = {}              # per partner
+        self.unanswerable: dict[tuple, str] = {}          # per group: why no 997 can answer it
 
     def run(self, path: Path) -> ReceiveReport:
         from hub.edi.answers_x12 import parse_transaction
@@ -174,7 +184,7 @@ class _X12File:
         return (iid, partner, "ok")
 
     def _duplicate(self, uow, row: dict, seen, partner: Partner, control: str, now: datetime):
-        row.update(state=_DUPLICATE, duplicate_of=seen[0])
+        row.update(state=_DUPLICATE, duplicate_of=seen[0], done_at=now)
         iid = uow.inbound.add(**row)
         if seen[1] != self.arrival.sha256:
             # Same control number, different content: the partner reused a number.
@@ -185,6 +195,7 @@ class _X12File:
                 dedupe_key=f"inbound.reused_control:{partner.id}:{control}:{self.arrival.sha256[:16]}")], now)
         uow.commit()
         self.report.state = "duplicate"
+        self.report.duplicate_of = f"interchange {control} from {partner.id} (document #{seen[0]})"
         return (iid, partner, "duplicate")
 
     def _partner_of(self, ic) -> tuple[Partner | None, str]:
@@ -210,6 +221,8 @@ class _X12File:
 
     def _transaction(self, tx, row: int, partner: Partner, parse) -> None:
         where = f"ISA13 {tx.interchange.control}, GS06 {tx.group.control if tx.group else '?'}, ST02 {tx.control}"
+        if self._unacknowledgeable(tx, row, partner, where):
+            return
         errors = [e for e in tx.errors if e.is_error]
         self.acks.add_set(tx, partner, errors)
         if errors:
@@ -226,7 +239,32 @@ class _X12File:
         for p in parsed.problems:
             self._problem(row, partner, p.code, f"{partner.id} {tx.set_id} ({where}): {p.message}")
         if parsed.document is not None:
-            self.pending.append(Answer(row, partner, parsed, where))
+            self.pending.append(Answer(row, partner, parsed, where,
+                                       tx.group.control if tx.group else None, tx.control))
+
+    def _unacknowledgeable(self, tx, row: int, partner: Partner, where: str) -> bool:
+        """True (and an Incident) when the 997/999 the partner wants could not echo this set's
+        envelope: checked before anything is applied, so nothing applied goes unanswered."""
+        if not wants_ack(tx, partner) or partner.x12 is None:
+            return False
+        check = self.echo.get(partner.id) or self.echo.setdefault(partner.id, EchoCheck(partner))
+        group = tx.group
+        key = (id(tx.interchange), group.control)
+        if key not in self.unanswerable:
+            self.unanswerable[key] = check.group(group.functional_id, group.control)
+            if self.unanswerable[key]:   # said once per group; none of its sets is applied
+                self._problem(row, partner, "inbound.unacknowledgeable",
+                              f"{partner.id}: no set of group {group.control!r} (ISA13 "
+                              f"{tx.interchange.control}) was applied: {self.unanswerable[key]}")
+        if self.unanswerable[key]:
+            return True
+        problem = check.set(group.functional_id, group.control, tx.set_id, tx.control)
+        if problem:
+            self.acks.add_unlisted(tx, partner)
+            self._problem(row, partner, "inbound.unacknowledgeable",
+                          f"{partner.id}: transaction {tx.set_id!r} ({where}) was not applied, and "
+                          f"the 997 rejects it without naming it: {problem}")
+        return bool(problem)
 
     def _problem(self, row: int, partner: Partner, code: str, message: str) -> None:
         self.report.problems.append(message)
@@ -258,11 +296,24 @@ class _X12File:
             if error.is_error and error.code.split(".")[0] in ("isa", "iea", "gs", "ge", "file",
                                                               "segment", "trailer"):
                 self.report.problems.append(error.message)
+        ack_failure = ""
         with self.hub.uow() as uow:
-            self.report.acks_queued = queue_acks(uow, self.hub, self.acks, envelopes, now)
+            try:
+                self.report.acks_queued = queue_acks(uow, self.hub, self.acks, envelopes, now)
+            except Exception as exc:  # the answers are applied: the rows must settle all the same
+                log.exception("%s: acknowledgements could not be built", self.arrival.archive_path)
+                uow.rollback()
+                uow.conn.begin()
+                ack_failure = f"no 997/999 was sent for this file: {type(exc).__name__}: {exc}"
+                self.report.problems.append(ack_failure)
             for row, partner, status in self.rows.values():
                 if status == "ok":
                     uow.inbound.settle(row, _PROCESSED, now, "; ".join(self.report.problems)[:4000])
+                    if ack_failure:
+                        uow.repo.file_incidents([IncidentDraft(
+                            code="ack.not_sent", partner_id=partner.id, interchange_id=row,
+                            message=f"{partner.id}: {ack_failure}; the partner may send it again",
+                            dedupe_key=f"ack.not_sent:{row}")], now)
             if not self.rows:  # not even an interchange header: keep the file, say why
                 iid = uow.inbound.add(**_row(self.arrival, now, partner_id=self.arrival.partner_id,
                                              doc_type="unknown", state=_RECEIVED))
@@ -272,6 +323,11 @@ class _X12File:
             uow.commit()
         if self.report.problems and self.report.state == "processed" and not self.report.applied:
             self.report.state = "rejected"
+
+
+def _own_id(document) -> str | None:
+    """An XML answer's own reference, the nearest thing it has to a control number."""
+    return getattr(document, "shipment_id", None) or getattr(document, "reference", None) or None
 
 
 def _envelope_index(partners: dict[str, Partner]) -> dict[tuple[str, str], list[Partner]]:
@@ -306,12 +362,15 @@ def _refuse(uow, iid: int, partner_id: str, problem: str, arrival: Arrival, now:
 
 
 def record_failure(hub: HubContext, arrival: Arrival, exc: Exception) -> ReceiveReport:
-    """Keep a file whose processing failed unexpectedly as a rejected interchange with an Incident."""
+    """Keep a file whose processing failed unexpectedly as a rejected interchange with an
+    Incident: the rows it had opened are settled (never left "received"), or one is added."""
     report = ReceiveReport()
     now = hub.clock()
+    problem = (f"processing failed unexpectedly ({exc!r}); the file is kept in the archive: "
+               "report it, then reprocess it")
     with hub.uow() as uow:
-        iid = uow.inbound.add(**_row(arrival, now, doc_type="unknown", state=_RECEIVED))
-        _refuse(uow, iid, arrival.partner_id or "", f"processing failed unexpectedly ({exc!r}); the "
-                "file is kept in the archive: report it, then reprocess it", arrival, now, report)
+        opened = uow.inbound.unsettled(arrival.archive_path)
+        for iid in opened or [uow.inbound.add(**_row(arrival, now, doc_type="unknown", state=_RECEIVED))]:
+            _refuse(uow, iid, arrival.partner_id or "", problem, arrival, now, report)
         uow.commit()
     return report

@@ -164,6 +164,10 @@ def test_a_signed_encrypted_855_is_applied_and_answered_with_a_verified_sync_mdn
     [x12] = interchanges(inst, "in", "X12")
     assert (x12["control_number"], x12["remote_name"], x12["state"]) == (
         "000000501", "855-501.x12", "processed")
+    # The raw message and the document it carried lie side by side, named for what they are.
+    assert row["archive_path"].endswith(".as2")
+    assert x12["archive_path"] == row["archive_path"].removesuffix(".as2") + ".payload.edi"
+    assert archived(inst, x12["archive_path"]).startswith(b"ISA*")
 
 
 def test_an_async_mdn_is_posted_to_the_partner_after_the_response(inst):

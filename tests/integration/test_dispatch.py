@@ -43,6 +43,8 @@ def test_dispatch_delivers_to_the_supplier_folder_and_archives(store_hub):
     with store_hub.uow(readonly=True) as uow:
         paths = dict(uow.conn.execute(select(t.interchanges.c.doc_type, t.interchanges.c.archive_path)).all())
     assert (store_hub.settings.archive_dir / paths["850"]).read_bytes() == delivered.read_bytes()
+    # Archived under the name it was sent as (partner, type, control number), by the day sent.
+    assert paths["850"] == "out/2026/11/25/acme_850_000000001.edi"
     assert po_states(store_hub) == ["sent", "sent"]
     assert store_hub.dispatcher("w1").run_once().claimed == 0  # nothing is sent twice
 
@@ -125,3 +127,20 @@ def test_an_unexpected_sender_error_is_recorded_not_raised(hub, clock):
     with hub.uow(readonly=True) as uow:
         error = uow.conn.scalar(select(t.interchanges.c.last_error))
     assert "unexpected error: KeyError('bug')" in error
+
+
+def test_an_archive_folder_that_cannot_be_written_does_not_stop_delivery(store_hub):
+    out = store_hub.settings.archive_dir / "out"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("a file where the archive's folder should be")
+    accept(store_hub.context, [Submission("x", order())])
+    report = store_hub.dispatcher("w1").run_until_empty()
+    assert (report.sent, report.failed) == (2, 0)                  # delivered all the same
+    assert po_states(store_hub) == ["sent", "sent"]
+    assert open_incidents(store_hub) == [("archive.unwritable", "archive.unwritable:out")]
+    out.unlink()                                                    # fixed
+    store_hub.dispatcher("w1").run_until_empty()
+    with store_hub.uow(readonly=True) as uow:
+        paths = list(uow.conn.scalars(select(t.interchanges.c.archive_path)))
+    assert len(paths) == 2 and all((store_hub.settings.archive_dir / p).is_file() for p in paths)
+    assert open_incidents(store_hub) == []                          # closed by itself

@@ -233,6 +233,9 @@ def test_xml_answers_from_initech(store_hub):
                 b'<Totals lines="1" units="1"/></DespatchAdvice>')
     report = receive(store_hub, despatch, partner="initech")
     assert report.applied == 1
+    with store_hub.uow(readonly=True) as uow:
+        [path] = uow.conn.scalars(select(t.interchanges.c.archive_path).where(t.interchanges.c.direction == "in"))
+    assert path.endswith(".xml")   # named for what it is: x12 check is not pointed at XML
     assert po_state(store_hub, n)[0] == "shipped"
     assert receive(store_hub, despatch, partner="initech").state == "duplicate"
     assert receive(store_hub, despatch, partner=None).state == "duplicate"   # same bytes

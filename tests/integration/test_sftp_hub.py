@@ -55,8 +55,8 @@ def test_purchase_orders_out_and_answers_in_over_sftp(sftp_hub, remote_dirs):
     assert delivered == "acme_850_000000001.edi"
     answer = x12("997", "FA", ["AK1*PO*1", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"], 77)
     (remote_dirs["inbox"] / "ack-1.edi").write_bytes(answer)
-    (reports,) = [sftp_hub.poll_inbox("acme")]
-    assert [r.applied for r in reports] == [1]
+    polled = sftp_hub.poll_inbox("acme")
+    assert [r.applied for r in polled.files] == [1] and polled.error == ""
     assert not list(remote_dirs["inbox"].iterdir())                       # taken ...
     assert [p.name for p in remote_dirs["archive"].iterdir()] == ["ack-1.edi"]   # ... and kept there
     with sftp_hub.uow(readonly=True) as uow:
@@ -69,7 +69,13 @@ def test_server_down_then_back_delivers_everything_once(sftp_hub, sshd, remote_d
     report = sftp_hub.dispatcher("w").run_once()
     assert (report.sent, report.retrying) == (0, 3)
     assert incidents(sftp_hub) == ["transport.unreachable"]              # one, for the partner
-    assert sftp_hub.poll_inbox("acme") == []                             # polling fails softly too
+    with sftp_hub.uow(readonly=True) as uow:
+        message = uow.conn.scalar(select(t.incidents.c.message))
+    # Said once: the cause, then when the next attempt is (not "will retry; retrying ...").
+    assert "connection refused or reset" in message and "retry" not in message
+    assert re.search(r"\(attempt 1 of 8\): .*; next attempt at 2026-11-25 10:0\d:\d\d UTC$", message)
+    polled = sftp_hub.poll_inbox("acme")                                 # polling fails softly too
+    assert polled.files == [] and polled.error.startswith("cannot read acme's inbox: ")
     sshd.start()
     clock.advance(minutes=5)
     report = sftp_hub.dispatcher("w2").run_once()

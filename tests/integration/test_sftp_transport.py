@@ -214,7 +214,7 @@ def test_unknown_host_key_is_refused(connect, sshd, remote_dirs):
         connect(host_keys=[pinned]).send(doc(1))
     text = str(info.value)
     assert _fingerprint(sshd.host_key_line) in text and _fingerprint(pinned) in text
-    assert f"ssh-keyscan -p {sshd.port} -t ed25519 127.0.0.1" in text
+    assert f"edihub partners keyscan 127.0.0.1 --port {sshd.port}" in text
     assert outbox_names(remote_dirs) == []
 
 

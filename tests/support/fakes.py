@@ -45,9 +45,9 @@ class FakeArchive:
     def __init__(self):
         self.out: dict[int, bytes] = {}
 
-    def store_out(self, interchange_id, doc_type, payload, at, ext="edi"):
-        self.out[interchange_id] = payload
-        return f"mem/{interchange_id}"
+    def store_out(self, doc):
+        self.out[doc.id] = doc.payload
+        return f"mem/{doc.id}"
 
     def relative(self, path) -> str:
         return str(path)

@@ -201,9 +201,11 @@ def test_list_inbox_orders_equal_mtimes_by_name(tmp_path):
     assert [f.name for f in folder(tmp_path).list_inbox()] == ["a.x12", "b.x12", "c.x12"]
 
 
-def test_list_inbox_without_an_inbox_is_empty(tmp_path):
-    assert folder(tmp_path).list_inbox() == []               # configured, not created yet
-    assert folder(tmp_path, inbox=None).list_inbox() == []   # not configured
+def test_list_inbox_without_an_inbox(tmp_path):
+    assert folder(tmp_path, inbox=None).list_inbox() == []   # not configured: nothing to read
+    # Configured but missing (a share not mounted, a typo): an error, never "no files".
+    with pytest.raises(PermanentTransportError, match=r"the inbox folder .*/in does not exist"):
+        folder(tmp_path).list_inbox()
 
 
 def test_fetch_streams_exactly_the_bytes(tmp_path):

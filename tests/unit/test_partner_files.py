@@ -209,9 +209,9 @@ def test_a_file_name_that_is_no_valid_id_is_refused_too(tmp_path, stem):
 
 @pytest.mark.parametrize(("text", "where", "problem"), [
     (X12_PARTNER.replace('name = "Globex Corp."\n', ""), "name", "required: must not be empty"),
-    (X12_PARTNER.replace('"Globex Corp."', '"  "'), "name", "must not be empty"),
+    (X12_PARTNER.replace('"Globex Corp."', '"  "'), "name", "must not be empty, got '  '"),
     ('active = "yes"\n' + X12_PARTNER, "active", "must be true or false, got 'yes'"),
-    ('po_format = "edifact"\n' + X12_PARTNER, "po_format", '"x12" or "xml"'),
+    ('po_format = "edifact"\n' + X12_PARTNER, "po_format", 'must be "x12" or "xml", got \'edifact\''),
     ('po_format = "xml"\n' + X12_PARTNER, "xml", 'po_format is "xml" but there is no [xml] table'),
     (XML_PARTNER.replace('po_format = "xml"', 'po_format = "x12"'), "x12",
      'po_format is "x12" but there is no [x12] table'),
@@ -220,10 +220,10 @@ def test_a_file_name_that_is_no_valid_id_is_refused_too(tmp_path, stem):
      "fields, id, name, po_format, schedule, sla, test_mode, transport, x12, xml"),
     (X12_PARTNER.split("[transport]")[0], "transport", "missing table"),
     (X12_PARTNER.replace('type = "folder"', 'type = "ftp"'), "transport.type",
-     '"folder", "sftp" or "as2"'),
+     'must be "folder", "sftp" or "as2", got \'ftp\''),
     (X12_PARTNER.replace('type = "folder"\n', ""), "transport.type",
-     'required: "folder", "sftp" or "as2"'),
-    (X12_PARTNER + "[sla]\nack_hours = 0\n", "sla.ack_hours", "hours above 0"),
+     'required: must be "folder", "sftp" or "as2"'),
+    (X12_PARTNER + "[sla]\nack_hours = 0\n", "sla.ack_hours", "hours above 0, got 0.0"),
     (X12_PARTNER + '[sla]\nack_hours = "2h"\n', "sla.ack_hours", "must be a number, got '2h'"),
     (X12_PARTNER + "[capacity]\nmax_units_per_day = 0\n", "capacity.max_units_per_day",
      "invalid value 0"),
@@ -242,16 +242,18 @@ def test_partner_table_errors(tmp_path, text, where, problem):
 # -- x12 identities, version, delimiters -----------------------------------------------------
 
 @pytest.mark.parametrize(("values", "where", "problem"), [
-    ({"sender_qualifier": '"Z"'}, "x12.sender_qualifier", "two letters or digits, e.g. ZZ, 01, 12"),
+    ({"sender_qualifier": '"Z"'}, "x12.sender_qualifier",
+     "two letters or digits, e.g. ZZ, 01, 12, got 'Z'"),
     ({"receiver_qualifier": '"Z*"'}, "x12.receiver_qualifier",
-     "two letters or digits, e.g. ZZ, 01, 12"),
+     "two letters or digits, e.g. ZZ, 01, 12, got 'Z*'"),
     ({"receiver_qualifier": '"ZZZ"'}, "x12.receiver_qualifier",
-     "two letters or digits, e.g. ZZ, 01, 12"),
-    ({"gs_sender_id": '"D"'}, "x12.gs_sender_id", "2 to 15 characters"),
-    ({"gs_receiver_id": '"' + "G" * 16 + '"'}, "x12.gs_receiver_id", "2 to 15 characters"),
-    ({"charset": '"ebcdic"'}, "x12.charset", '"ascii" or "utf-8"'),
-    ({"segment_suffix": '"tab"'}, "x12.segment_suffix", '"", "\\n" or "\\r\\n"'),
-    ({"mapping": '""'}, "x12.mapping", "must not be empty"),
+     "two letters or digits, e.g. ZZ, 01, 12, got 'ZZZ'"),
+    ({"gs_sender_id": '"D"'}, "x12.gs_sender_id", "2 to 15 characters, got 'D'"),
+    ({"gs_receiver_id": '"' + "G" * 16 + '"'}, "x12.gs_receiver_id",
+     "2 to 15 characters, got '" + "G" * 16 + "'"),
+    ({"charset": '"ebcdic"'}, "x12.charset", '"ascii" or "utf-8", got \'ebcdic\''),
+    ({"segment_suffix": '"tab"'}, "x12.segment_suffix", '"", "\\n" or "\\r\\n", got \'tab\''),
+    ({"mapping": '""'}, "x12.mapping", "must not be empty, got ''"),
     ({"sender_qualifer": '"ZZ"'}, "x12.sender_qualifer", None),
 ])
 def test_x12_table_errors(tmp_path, values, where, problem):
@@ -264,12 +266,12 @@ def test_x12_table_errors(tmp_path, values, where, problem):
 
 
 @pytest.mark.parametrize(("old", "new", "where", "problem"), [
-    ('sender_id = "DEMORETAIL"', 'sender_id = ""', "x12.sender_id", "1 to 15 characters"),
+    ('sender_id = "DEMORETAIL"', 'sender_id = ""', "x12.sender_id", "1 to 15 characters, got ''"),
     ('sender_id = "DEMORETAIL"', 'sender_id = "DEMORETAIL123456"', "x12.sender_id",
-     "1 to 15 characters"),
+     "1 to 15 characters, got 'DEMORETAIL123456'"),
     ('receiver_id = "GLOBEX"\n', "", "x12.receiver_id", "required: 1 to 15 characters"),
-    ('version = "004010"', 'version = "4010"', "x12.version", '"004010" or "005010"'),
-    ('version = "004010"', 'version = "003060"', "x12.version", '"004010" or "005010"'),
+    ('version = "004010"', 'version = "4010"', "x12.version", '"004010" or "005010", got \'4010\''),
+    ('version = "004010"', 'version = "003060"', "x12.version", '"004010" or "005010", got \'003060\''),
     ('version = "004010"', "version = 4010", "x12.version", "must be a string, got 4010"),
     ('version = "004010"\n', "", "x12.version", 'required: "004010" or "005010"'),
 ])
@@ -383,7 +385,7 @@ def test_valid_schedules(tmp_path, poll):
 def test_invalid_schedules(tmp_path, poll):
     err = partner_error(tmp_path, X12_PARTNER + f'[schedule]\npoll = "{poll}"\n')
     assert (err.where, err.problem) == (
-        "schedule.poll", '"interval:<n>s|m|h" or "cron:<minute hour day month weekday>"')
+        "schedule.poll", f'"interval:<n>s|m|h" or "cron:<minute hour day month weekday>", got {poll!r}')
 
 
 def test_cron_fields_are_checked(tmp_path):

@@ -149,7 +149,7 @@ def test_passphrase_without_key_file(base):
 def test_host_keys_are_required_and_the_message_says_how_to_get_one(base, host_keys):
     error = config_error(table(host_keys=host_keys, port=2222), base)
     assert error.key == "host_keys"
-    assert "ssh-keyscan -p 2222 -t ed25519 sftp.acme.example" in error.problem
+    assert "edihub partners keyscan sftp.acme.example --port 2222" in error.problem
 
 
 def test_ssh_keyscan_output_is_accepted_as_a_pin(base):
@@ -272,7 +272,7 @@ def test_host_key_error_shows_both_fingerprints_and_what_to_do():
     text = str(error)
     assert offered.fingerprint in text and pinned.fingerprint in text
     assert offered.fingerprint.startswith("SHA256:")
-    assert "ssh-keyscan -p 2222 -t ed25519 h" in text and "confirm" in text
+    assert "edihub partners keyscan h --port 2222" in text and "confirm" in text
 
 
 def test_only_the_pinned_host_key_types_are_asked_for():
