@@ -165,8 +165,8 @@ class _X12File:
         row = _row(self.arrival, now, partner_id=partner.id if partner else None, doc_type="X12",
                    control_number=control if partner else None, state=_RECEIVED)
         with self.hub.uow() as uow:
-            if problem:
-                iid = uow.inbound.add(**row)
+            if problem:   # refused from the start: it never holds the partner's control number
+                iid = uow.inbound.add(**{**row, "state": _REJECTED.value})
                 _refuse(uow, iid, partner.id if partner else "", problem, self.arrival, now, self.report)
                 uow.commit()
                 return (iid, partner, "refused")
@@ -317,9 +317,13 @@ class _X12File:
             if not self.rows:  # not even an interchange header: keep the file, say why
                 iid = uow.inbound.add(**_row(self.arrival, now, partner_id=self.arrival.partner_id,
                                              doc_type="unknown", state=_RECEIVED))
-                why = "; ".join(e.message for e in envelopes.all_errors()) or "the file is empty"
-                _refuse(uow, iid, self.arrival.partner_id or "", f"no X12 interchange could be read: {why}",
-                        self.arrival, now, self.report)
+                why = "; ".join(e.message for e in envelopes.all_errors())
+                if envelopes.interchange_count:
+                    problem = (f"{envelopes.interchange_count} interchange(s) but not one transaction set: "
+                               f"nothing to apply{'; ' + why if why else ''}")
+                else:
+                    problem = f"no X12 interchange could be read: {why or 'the file is empty'}"
+                _refuse(uow, iid, self.arrival.partner_id or "", problem, self.arrival, now, self.report)
             uow.commit()
         if self.report.problems and self.report.state == "processed" and not self.report.applied:
             self.report.state = "rejected"

@@ -99,3 +99,12 @@ def test_a_set_that_cannot_be_named_beside_a_good_one_gives_a_partial_997(store_
     body = outbound(store_hub, "997")[0]["payload"].decode()
     # One AK2 for the good set; AK9 P: 2 included, 2 received, 1 accepted.
     assert "AK2*855*0001~" in body and "AK5*A~" in body and "AK9*P*2*2*1~" in body
+
+
+def test_an_interchange_without_a_single_set_is_said_not_called_empty(store_hub):
+    text = interchange(705, ["BAK*00*AC*X*20261125"]).decode()
+    hollow = text[:text.index("ST*")] + text[text.index("GE*"):].replace("GE*1", "GE*0")
+    report = receive(store_hub, hollow.encode())
+    assert report.state == "rejected"
+    assert report.problems == ["1 interchange(s) but not one transaction set: nothing to apply"]
+    assert incidents(store_hub) == ["inbound.refused"]
