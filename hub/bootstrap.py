@@ -245,7 +245,7 @@ def bootstrap(home: Path | str | None = None, settings: Settings | None = None,
         migrate(engine)
     archive = Archive(settings.archive_dir)
     pool = TransportPool(cfg.partners, factories, settings.home, settings.channels)
-    context = HubContext(uow=lambda: SqlUnitOfWork(engine), partners=cfg.partners,
+    context = HubContext(uow=lambda readonly=False: SqlUnitOfWork(engine, readonly), partners=cfg.partners,
                          catalog=cfg.catalog, renderers=cfg.renderers,
                          channels=frozenset(settings.channels), review=settings.review,
                          routing=settings.routing, company=settings.company,

@@ -169,3 +169,35 @@ class Bookkeeping:
         """Append timeline events (order_id, purchase_order_id, kind, message, at, ...)."""
         if rows:
             self.conn.execute(insert(t.events), rows)
+
+    # -- the audit log -------------------------------------------------------------------------
+
+    def add_audit(self, row: dict) -> None:
+        """Record one operator action (see :func:`hub.services.audit.audit`)."""
+        self.conn.execute(insert(t.audit_log), row)
+
+    def incident(self, incident_id: int) -> dict | None:
+        """One incident as stored, or None."""
+        i = t.incidents
+        row = self.conn.execute(select(i).where(i.c.id == incident_id)).mappings().first()
+        return None if row is None else dict(row)
+
+    def close_incident(self, incident_id: int, state: IncidentState, now: datetime, actor: str,
+                       resolution: str) -> bool:
+        """Close one open incident (resolved or ignored); False when it was not open any more."""
+        i = t.incidents
+        return bool(self.conn.execute(update(i).where(i.c.id == incident_id, i.c.state == IncidentState.OPEN.value)
+                                      .values(state=state.value, resolved_at=now, resolved_by=actor,
+                                              resolution=resolution, updated_at=now)).rowcount)
+
+    def resolve_incidents_of_interchanges(self, interchange_ids, now: datetime, resolution: str,
+                                          actor: str = "hub") -> int:
+        """Resolve the open incidents about these interchanges (their cause was dealt with)."""
+        if not interchange_ids:
+            return 0
+        i = t.incidents
+        return self.conn.execute(update(i).where(i.c.interchange_id.in_(list(interchange_ids)),
+                                                 i.c.state == IncidentState.OPEN.value)
+                                 .values(state=IncidentState.RESOLVED.value, resolved_at=now,
+                                         resolved_by=actor, resolution=resolution,
+                                         updated_at=now)).rowcount

@@ -51,5 +51,24 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema up to the newest migration.
+
+    On SQLite, foreign keys are off while migrations run: a migration that rebuilds a table
+    (SQLite's way to alter one) drops the old copy, and with foreign keys on, dropping it
+    would set NULL or delete every row that points at it. They are checked once done.
+    """
+    cfg = alembic_config(engine)
+    if engine.dialect.name != "sqlite":
+        command.upgrade(cfg, "head")
+        return
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection   # outside any transaction: the pragma takes effect
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+    if broken:
+        raise RuntimeError(f"the schema migration left {len(broken)} broken reference(s), e.g. {broken[0]}")

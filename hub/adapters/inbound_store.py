@@ -48,6 +48,13 @@ class InboundStore:
             i.c.direction == "in", i.c.archive_path == archive_path,
             i.c.state == InterchangeState.RECEIVED.value).order_by(i.c.id)))
 
+    def reopen(self, interchange_id: int) -> None:
+        """Take a processed interchange up again (an operator's reprocess): "received" until
+        its answers are applied once more (applying an answer twice changes nothing)."""
+        i = t.interchanges
+        self.conn.execute(update(i).where(i.c.id == interchange_id)
+                          .values(state=InterchangeState.RECEIVED.value, done_at=None))
+
     def add(self, **row) -> int:
         """Insert one inbound interchange row; return its id."""
         row.setdefault("direction", "in")

@@ -105,3 +105,62 @@ class Outbox:
         self.conn.execute(update(i).where(i.c.id == item_id, i.c.state == _Q).values(
             state=InterchangeState.FAILED.value, last_error=error, done_at=now,
             lease_owner=None, lease_until=None))
+
+    # -- what operators do to outbound documents --------------------------------------------
+
+    def get(self, item_id: int) -> dict | None:
+        """One interchange row (either direction), or None."""
+        i = t.interchanges
+        row = self.conn.execute(select(i).where(i.c.id == item_id)).mappings().first()
+        return None if row is None else dict(row)
+
+    def requeue(self, item_id: int, now: datetime) -> bool:
+        """A failed document queued again as it is, or a waiting one made due now: False when
+        the row is neither (or a worker is sending it right now)."""
+        i = t.interchanges
+        idle = or_(i.c.lease_until.is_(None), i.c.lease_until < now)
+        return bool(self.conn.execute(
+            update(i).where(i.c.id == item_id, i.c.direction == "out", idle,
+                            i.c.state.in_([InterchangeState.FAILED.value, _Q]))
+            .values(state=_Q, next_attempt_at=now, attempts=0, done_at=None,
+                    lease_owner=None, lease_until=None)).rowcount)
+
+    def due_now(self, partner_id: str, now: datetime) -> int:
+        """Every document waiting for a partner (backoff) made due now; return how many."""
+        i = t.interchanges
+        return self.conn.execute(update(i).where(i.c.direction == "out", i.c.partner_id == partner_id,
+                                                 i.c.state == _Q, i.c.next_attempt_at > now)
+                                 .values(next_attempt_at=now)).rowcount
+
+    def withdraw(self, item_ids: list[int], now: datetime) -> int:
+        """Cancel documents that have not left (queued and not being sent, or failed)."""
+        if not item_ids:
+            return 0
+        i = t.interchanges
+        idle = or_(i.c.lease_until.is_(None), i.c.lease_until < now)
+        return self.conn.execute(
+            update(i).where(i.c.id.in_(item_ids), i.c.direction == "out", idle,
+                            i.c.state.in_([InterchangeState.FAILED.value, _Q]))
+            .values(state=InterchangeState.CANCELLED.value, done_at=now, lease_owner=None,
+                    lease_until=None)).rowcount
+
+    def copy_for_resend(self, item: dict, now: datetime) -> dict:
+        """A new outbox row carrying the same bytes as ``item`` (a notification sent again)."""
+        keep = ("partner_id", "channel", "doc_type", "control_number", "purchase_order_id", "filename",
+                "content_type", "payload", "sha256", "size")
+        return {**{k: item[k] for k in keep}, "direction": "out", "state": _Q, "created_at": now,
+                "next_attempt_at": now, "resend_of": item["id"]}
+
+    def documents_of(self, purchase_order_ids: list[int]) -> list[dict]:
+        """Outbound documents about these purchase orders (id, state, doc type, lease)."""
+        if not purchase_order_ids:
+            return []
+        i = t.interchanges
+        return [dict(r) for r in self.conn.execute(
+            select(i.c.id, i.c.state, i.c.doc_type, i.c.purchase_order_id, i.c.lease_until, i.c.partner_id)
+            .where(i.c.direction == "out", i.c.purchase_order_id.in_(purchase_order_ids))).mappings()]
+
+    def latest_resend(self, item_id: int) -> int | None:
+        """The newest document queued as a resend of ``item_id``."""
+        i = t.interchanges
+        return self.conn.scalar(select(i.c.id).where(i.c.resend_of == item_id).order_by(i.c.id.desc()).limit(1))

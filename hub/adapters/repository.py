@@ -78,7 +78,20 @@ class Repository(Bookkeeping):
                             "updated_at": now} for o in orders])
         lines = [ln for o in orders for ln in o.lines]
         self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid")),
-                          [{"lid": ln.id, "candidates": ",".join(ln.candidates)} for ln in lines])
+                          [{"lid": ln.id, "candidates": ",".join(ln.candidates), "cancelled": ln.cancelled}
+                           for ln in lines])
+
+    def rewrite_order_details(self, order: Order, now: datetime) -> None:
+        """Write back what an operator may edit: customer contact, ship-to, each line's SKU,
+        quantity and description (the payload the channel sent is kept as it was)."""
+        row = _order_row(order, "", "", now)
+        keep = [k for k in row if k.startswith(("customer_", "ship_"))]
+        self.conn.execute(update(t.orders).where(t.orders.c.id == order.id)
+                          .values(**{k: row[k] for k in keep}, updated_at=now))
+        self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid")),
+                          [{"lid": ln.id, "sku": ln.sku, "quantity": ln.quantity,
+                            "description": ln.description, "cancelled": ln.cancelled}
+                           for ln in order.lines])
 
     def get_order(self, order_id: int) -> Order | None:
         """One order with its lines, or None."""
@@ -275,7 +288,8 @@ def _po_from(row, lines: list[PoLine]) -> PurchaseOrder:
 def _order_line_from(r) -> OrderLine:
     return OrderLine(line_id=r["line_id"], sku=r["sku"], quantity=r["quantity"],
                      unit_price=r["unit_price"], description=r["description"], id=r["id"],
-                     candidates=tuple(x for x in r["candidates"].split(",") if x))
+                     candidates=tuple(x for x in r["candidates"].split(",") if x),
+                     cancelled=r["cancelled"])
 
 
 def _po_line_row(ln: PoLine, po_id: int) -> dict:

@@ -89,6 +89,7 @@ order_lines = Table(
     Column("unit_price", DecimalText, nullable=False),
     Column("description", String(240), nullable=False),
     Column("candidates", Text, nullable=False, server_default=""),  # supplier ids, best first
+    Column("cancelled", Integer, nullable=False, server_default="0"),  # units an operator cancelled
 )
 
 purchase_orders = Table(
@@ -162,6 +163,7 @@ interchanges = Table(
     Column("receipt", Text, nullable=False, server_default=""),   # JSON from the transport
     Column("remote_name", String(400), nullable=False, server_default=""),
     Column("duplicate_of", ForeignKey("interchanges.id", ondelete="SET NULL")),
+    Column("resend_of", ForeignKey("interchanges.id", ondelete="SET NULL")),   # an operator's resend
     Column("created_at", UtcDateTime, nullable=False),
     Column("done_at", UtcDateTime),                       # sent, or applied
     Index("ix_interchanges_outbox", "state", "next_attempt_at"),
@@ -281,4 +283,56 @@ events = Table(
     Column("kind", String(40), nullable=False),
     Column("message", Text, nullable=False),
     Column("actor", String(80), nullable=False, server_default="hub"),
+)
+
+users = Table(
+    "users", metadata,
+    # People who use the console: a role each (viewer, operator, admin), a hashed password.
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(12), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime),                 # too many wrong passwords: wait until then
+    Column("last_login_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    # Every operator action: who, when, what, on what, the state before and after, and why.
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(40), nullable=False),        # e.g. incident.ignore, order.edit
+    Column("target", String(120), nullable=False),       # e.g. "incident #12", "order webshop/WS-1"
+    Column("order_id", ForeignKey("orders.id", ondelete="SET NULL"), index=True),
+    Column("incident_id", ForeignKey("incidents.id", ondelete="SET NULL"), index=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL"), index=True),
+    Column("partner_id", String(40), index=True),
+    Column("before", Text, nullable=False, server_default="{}"),   # JSON
+    Column("after", Text, nullable=False, server_default="{}"),    # JSON
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
+config_versions = Table(
+    "config_versions", metadata,
+    # Every version of a partner or mapping file saved through the console: history, diff, roll back.
+    Column("id", Integer, primary_key=True),
+    Column("path", String(200), nullable=False, index=True),   # relative to the instance, e.g. partners/acme.toml
+    Column("content", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+)
+
+heartbeats = Table(
+    "heartbeats", metadata,
+    # What each worker last did and when: /healthz and the dashboard tell a stalled worker.
+    Column("name", String(120), primary_key=True),       # "worker host:pid" or "poll:acme"
+    Column("at", UtcDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False, server_default=text("true")),
+    Column("detail", Text, nullable=False, server_default=""),
 )

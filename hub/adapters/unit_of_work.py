@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from hub.adapters.inbound_store import InboundStore
 from hub.adapters.outbox import Outbox
 from hub.adapters.repository import Repository
+from hub.adapters.users_store import UsersStore
 
 
 class SqlUnitOfWork:
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
         self.repo = Repository(self.conn)
         self.outbox = Outbox(self.conn)
         self.inbound = InboundStore(self.conn)
+        self.users = UsersStore(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:

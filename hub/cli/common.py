@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -40,10 +41,31 @@ class HomeContext:
 
 pass_home = click.make_pass_decorator(HomeContext)
 
+actor_option = click.option("--as", "actor", default=lambda: os.environ.get("USER") or "operator",
+                            show_default="$USER", help="Who does it (kept in the audit log).")
+
+
+def _since(ctx, param, value: str | None):
+    """A moment from "2026-12-01", "2026-12-01T08:00" or an age: "90m", "12h", "7d"."""
+    from datetime import datetime, timedelta, timezone
+    if value is None:
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if value[-1:] in units and value[:-1].isdigit():
+        return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("a date (2026-12-01), a time (2026-12-01T08:00) or an age (90m, 12h, 7d)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+since_option = click.option("--since", callback=_since, metavar="WHEN",
+                            help="Changed since: a date, a time (UTC) or an age such as 12h or 7d.")
+
 
 def command_name() -> str:
     """How the person can run edihub again: ``edihub`` when that is on PATH, else the path used."""
-    import os
     import shutil
     invoked = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     on_path = shutil.which("edihub")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from hub.cli.common import err, fail, out, pass_home, print_report, progress_bar
+from hub.cli.common import actor_option, err, fail, out, pass_home, print_report, progress_bar
 from hub.views import find_orders, matched_orders, order_view
 
 
@@ -66,8 +65,7 @@ def show(home, ref: str, as_json: bool) -> None:
 @orders.command()
 @click.argument("ref")
 @click.option("--note", default="", help="Why (kept in the order's timeline).")
-@click.option("--as", "actor", default=lambda: os.environ.get("USER", "operator"),
-              help="Who releases it (default: $USER).")
+@actor_option
 @pass_home
 def release(home, ref: str, note: str, actor: str) -> None:
     """Release an order on hold (or one fixed after needing attention): review and route it again."""
@@ -88,6 +86,91 @@ def release(home, ref: str, note: str, actor: str) -> None:
              f"{view['hold_reason'] or 'see its incidents (edihub orders show ' + name + ')'}")
     numbers = ", ".join(f"{p.po_number} to {p.partner_id}" for p in outcome.purchase_orders)
     out.print(f"order {name} released: {view['state']}, purchase order(s) {numbers}", markup=False)
+
+
+def _act(home, ref: str, action) -> None:
+    """Run an order action on the order REF names; print what it did, or why not (exit 1)."""
+    from hub.errors import HubError
+    hub = home.hub()
+    with hub.uow(readonly=True) as uow:
+        oid = one_order(uow.conn, ref)
+    try:
+        result = action(hub, oid)
+    except HubError as exc:
+        fail(str(exc))
+    out.print(result.message, markup=False)
+
+
+@orders.command()
+@click.argument("ref")
+@click.option("--set", "changes", multiple=True, required=True, metavar="FIELD=VALUE",
+              help="A correction: ship_to.city=Austin, customer.phone=555 0100, lines.2.sku=LAMP-LED-WHT, "
+                   "lines.2.quantity=3 (repeat for several).")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@actor_option
+@pass_home
+def edit(home, ref: str, changes: tuple[str, ...], reason: str, actor: str) -> None:
+    """Correct an order still in review (customer contact, ship-to, a line's SKU, quantity or
+    description), then review and route it again."""
+    from hub.services.operations import edit_order
+    _act(home, ref, lambda hub, oid: edit_order(hub.context, oid, _changes(changes), actor, reason))
+
+
+@orders.command()
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@actor_option
+@pass_home
+def cancel(home, ref: str, reason: str, actor: str) -> None:
+    """Cancel an order no supplier has yet (its unsent purchase orders are withdrawn)."""
+    from hub.services.operations import cancel_order
+    _act(home, ref, lambda hub, oid: cancel_order(hub.context, oid, actor, reason))
+
+
+@orders.command("cancel-line")
+@click.argument("ref")
+@click.argument("line_id")
+@click.option("--quantity", type=click.IntRange(1), help="Units to cancel (default: every unit that can be).")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@actor_option
+@pass_home
+def cancel_line_(home, ref: str, line_id: str, quantity: int | None, reason: str, actor: str) -> None:
+    """Cancel a line's units that no supplier fills: rejected ones nobody took on, or units on a
+    purchase order that has not left (it is rebuilt without them)."""
+    from hub.services.operations import cancel_line
+    _act(home, ref, lambda hub, oid: cancel_line(hub.context, oid, line_id, actor, reason, quantity))
+
+
+@orders.command()
+@click.argument("ref")
+@click.argument("line_id")
+@click.argument("supplier")
+@click.option("--quantity", type=click.IntRange(1), help="Units to re-route (default: every unit that can be).")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@actor_option
+@pass_home
+def reroute(home, ref: str, line_id: str, supplier: str, quantity: int | None, reason: str, actor: str) -> None:
+    """Send a line's units that no supplier fills (rejected, never routed, or on a purchase order
+    that has not left) to SUPPLIER, which must sell the SKU."""
+    from hub.services.operations import reroute_line
+    _act(home, ref, lambda hub, oid: reroute_line(hub.context, oid, line_id, supplier, actor, reason, quantity))
+
+
+def _changes(pairs: tuple[str, ...]) -> dict:
+    """--set FIELD=VALUE pairs as the nested changes edit_order takes."""
+    changes: dict = {}
+    for pair in pairs:
+        path, sep, value = pair.partition("=")
+        parts = path.strip().split(".")
+        if not sep or len(parts) not in (2, 3) or (parts[0] == "lines") != (len(parts) == 3):
+            fail(f"--set {pair!r}: write FIELD=VALUE, e.g. ship_to.city=Austin or lines.2.sku=LAMP-LED-WHT")
+        if parts[0] == "lines":
+            field = parts[2]
+            changes.setdefault("lines", {}).setdefault(parts[1], {})[field] = (
+                int(value) if field == "quantity" and value.strip().isdigit() else value)
+        else:
+            changes.setdefault(parts[0], {})[parts[1]] = value
+    return changes
 
 
 def one_order(conn, ref: str) -> int:

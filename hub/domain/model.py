@@ -52,6 +52,12 @@ class OrderLine:
     id: int | None = None
     # Supplier ids able to fill this line, best first: routing's plan, kept for re-routing.
     candidates: tuple[str, ...] = ()
+    cancelled: int = 0             # units an operator cancelled (no supplier fills them)
+
+    @property
+    def wanted(self) -> int:
+        """Units still to be filled: ordered less cancelled."""
+        return self.quantity - self.cancelled
 
 
 @dataclass(slots=True)

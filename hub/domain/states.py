@@ -63,6 +63,7 @@ class InterchangeState(StrEnum):
     PROCESSED = "processed"  # inbound, applied
     DUPLICATE = "duplicate"  # inbound, seen before: recorded, not applied
     REJECTED = "rejected"    # inbound, could not be read or applied; an Incident says why
+    CANCELLED = "cancelled"  # outbound, withdrawn by an operator before it left (or replaced)
 
 
 class IncidentState(StrEnum):
@@ -123,8 +124,9 @@ LINE_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
 
 _I = InterchangeState
 INTERCHANGE_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
-    _I.QUEUED: frozenset({_I.SENT, _I.FAILED}),
-    _I.FAILED: frozenset({_I.QUEUED}),
+    _I.QUEUED: frozenset({_I.SENT, _I.FAILED, _I.CANCELLED}),
+    _I.FAILED: frozenset({_I.QUEUED, _I.CANCELLED}),
+    _I.CANCELLED: frozenset(),
     _I.SENT: frozenset(),
     _I.RECEIVED: frozenset({_I.PROCESSED, _I.DUPLICATE, _I.REJECTED}),
     _I.REJECTED: frozenset({_I.RECEIVED}),  # an operator fixes the cause and reprocesses

@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the engine handed over by hub.adapters.db."""
+"""Alembic environment: runs migrations on the engine (or connection) handed over by hub.adapters.db."""
 
 from alembic import context
 
@@ -7,12 +7,21 @@ from hub.adapters.tables import metadata
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:
-    raise RuntimeError("run migrations through `edihub db upgrade` (hub.adapters.db.migrate)")
+    raise RuntimeError("run migrations through hub.adapters.db.migrate (edihub init, or any command)")
 
-with engine.connect() as connection:
+
+def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
                       compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+
+
+given = config.attributes.get("connection")
+if given is not None:
+    _run(given)
+else:
+    with engine.connect() as connection:
+        _run(connection)

@@ -192,6 +192,8 @@ class Dispatcher:
             uow.repo.advance_purchase_orders(failed_pos, PoState.FAILED, now)
             uow.repo.resolve_incidents([f"delivery:{p}" for p in recovered if p], now,
                                        "delivered again: the partner is reachable")
+            # A document retried by hand is delivered: what said it had failed is over.
+            uow.repo.resolve_incidents_of_interchanges(recorded, now, "delivered")
             uow.repo.file_incidents(incidents, now)
             uow.repo.add_events(events)
             uow.commit()

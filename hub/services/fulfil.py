@@ -6,6 +6,7 @@ the control numbers, the order states and the Incidents commit together or not a
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
 from datetime import datetime, time, timezone
@@ -13,7 +14,7 @@ from datetime import datetime, time, timezone
 from hub.domain.model import IncidentDraft, Order, PurchaseOrder
 from hub.domain.review import Finding, review
 from hub.domain.routing import Capacity, build_purchase_orders, route
-from hub.domain.states import InterchangeState, OrderState, PoState
+from hub.domain.states import InterchangeState, LineState, OrderState, PoState
 from hub.edi.context import build_context
 from hub.edi.document import ControlNumbers
 from hub.errors import DocumentError
@@ -165,9 +166,23 @@ def _document_failed(order: Order, po: PurchaseOrder, exc: DocumentError, out: O
     out.events.append(_event(now, order.id, None, "po.attention", f"{po.po_number}: {exc}"))
 
 
+def requeue_documents(uow: UnitOfWork, hub: HubContext, pairs: list[tuple[Order, PurchaseOrder]],
+                      now: datetime, out: Outcome, resend_of: dict[int, int] | None = None) -> None:
+    """Build stored purchase orders' documents again, with new control numbers, and queue them
+    (a PO whose lines changed before it left, or one sent again on request: ``resend_of`` maps
+    a PO id to the document it repeats)."""
+    # Cancelled lines keep their place on the PO (their line numbers are not reused) but are
+    # not sent: the document is built from the live lines only.
+    live = [(order, dataclasses.replace(po, lines=[ln for ln in po.lines if ln.state != LineState.CANCELLED]))
+            for order, po in pairs]
+    _queue_documents(uow, hub, _prepare_documents(hub, live, out, now), out, now, resend_of or {})
+    for (_, po), (_, built) in zip(pairs, live, strict=True):
+        po.state = built.state   # NEEDS_ATTENTION when the document could not be built
+
+
 def _queue_documents(uow: UnitOfWork, hub: HubContext,
                      prepared: list[tuple[Order, PurchaseOrder, object]], out: Outcome,
-                     now: datetime) -> None:
+                     now: datetime, resend_of: dict[int, int] | None = None) -> None:
     """Number and finish each partner's documents in turn, and put them in the outbox."""
     by_partner: dict[str, list] = defaultdict(list)
     for item in prepared:
@@ -194,7 +209,8 @@ def _queue_documents(uow: UnitOfWork, hub: HubContext,
                          "filename": doc.filename, "content_type": doc.content_type,
                          "payload": doc.payload, "sha256": hashlib.sha256(doc.payload).hexdigest(),
                          "size": len(doc.payload), "state": InterchangeState.QUEUED.value,
-                         "created_at": now, "next_attempt_at": now})
+                         "created_at": now, "next_attempt_at": now,
+                         "resend_of": (resend_of or {}).get(po.id)})
             out.events.append(_event(now, order.id, po.id, "po.queued",
                                      f"{po.po_number} queued for {pid} as {doc.doc_type} "
                                      f"{doc.control_number}"))

@@ -44,6 +44,7 @@ class Arrival:
     size: int
     remote_name: str = ""           # the partner's name for it: data only, never a path
     partner_id: str | None = None   # the partner whose inbox or endpoint it came through
+    reprocess: bool = False         # an operator's explicit re-run: read again what was read before
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Receiver:
         """Process one archived file."""
         now = self.hub.clock()
         with self.hub.uow() as uow:
-            earlier = uow.inbound.first_with_sha(arrival.sha256)
+            earlier = None if arrival.reprocess else uow.inbound.first_with_sha(arrival.sha256)
             if earlier is not None and earlier["state"] != _RECEIVED.value:
                 # Described as the original is, so that the order it concerns shows it too.
                 uow.inbound.add(**_row(arrival, now, state=_DUPLICATE, duplicate_of=earlier["id"],
@@ -172,7 +173,11 @@ class _X12File:
                 return (iid, partner, "refused")
             seen = uow.inbound.seen_control(partner.id, control)
             if seen is not None and seen[2] != _RECEIVED.value:
-                return self._duplicate(uow, row, seen, partner, control, now)
+                if not (self.arrival.reprocess and seen[1] == self.arrival.sha256):
+                    return self._duplicate(uow, row, seen, partner, control, now)
+                uow.inbound.reopen(seen[0])   # the same interchange, read again on request
+                uow.commit()
+                return (seen[0], partner, "ok")
             iid = seen[0] if seen else None
             try:
                 iid = iid or uow.inbound.add(**row)

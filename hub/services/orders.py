@@ -23,7 +23,7 @@ def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime, out: Out
             carried.setdefault(pl.order_line_id, []).append((po.state, pl))
     changed = []
     for order in orders.values():
-        wanted = order_state(order.state, [(ln.quantity, carried.get(ln.id, [])) for ln in order.lines])
+        wanted = order_state(order.state, [(ln.wanted, carried.get(ln.id, [])) for ln in order.lines])
         if wanted == order.state:
             continue
         if wanted not in ORDER_TRANSITIONS[order.state]:

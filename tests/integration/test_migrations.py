@@ -16,3 +16,31 @@ def test_migrations_match_the_tables(db_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     engine.dispose()
     assert diff == [], "write a migration: the tables differ from what the migrations build"
+
+
+def test_upgrading_keeps_every_reference(db_url):
+    """A migration that rebuilds a table (SQLite's ALTER) must not null or delete the rows
+    pointing at it: stored links between documents, incidents and sets survive the upgrade."""
+    from alembic import command
+
+    from hub.adapters.db import alembic_config
+    engine = make_engine(db_url)
+    with engine.begin() as conn:   # a store as it was before the console's tables (0002)
+        for table in ("audit_log", "users", "config_versions", "heartbeats", "transaction_sets", "incidents",
+                      "events", "shipment_lines", "shipments", "line_acks", "interchanges", "po_lines",
+                      "purchase_orders", "order_lines", "orders", "counters", "leases", "control_numbers",
+                      "alembic_version"):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table} CASCADE" if engine.dialect.name == "postgresql"
+                                 else f"DROP TABLE IF EXISTS {table}")
+    command.upgrade(alembic_config(engine), "0002")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO interchanges (id, direction, doc_type, filename, sha256, size, state, "
+                             "created_at) VALUES (1, 'in', 'X12', 'f', 's', 1, 'processed', '2026-01-01')")
+        conn.exec_driver_sql("INSERT INTO incidents (id, code, state, message, interchange_id, created_at, "
+                             "updated_at) VALUES (1, 'x', 'open', 'm', 1, '2026-01-01', '2026-01-01')")
+        conn.exec_driver_sql("INSERT INTO transaction_sets (interchange_id, set_id) VALUES (1, '855')")
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT interchange_id FROM incidents").all() == [(1,)]
+        assert conn.exec_driver_sql("SELECT interchange_id FROM transaction_sets").all() == [(1,)]
+    engine.dispose()

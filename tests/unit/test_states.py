@@ -31,7 +31,7 @@ TERMINAL = [
     pytest.param(ORDER_TRANSITIONS, {O.SHIPPED, O.CANCELLED}, id="order"),
     pytest.param(PO_TRANSITIONS, {P.SHIPPED, P.CANCELLED}, id="purchase-order"),
     pytest.param(LINE_TRANSITIONS, {L.SHIPPED, L.REROUTED, L.CANCELLED}, id="line"),
-    pytest.param(INTERCHANGE_TRANSITIONS, {I.SENT, I.PROCESSED, I.DUPLICATE}, id="interchange"),
+    pytest.param(INTERCHANGE_TRANSITIONS, {I.SENT, I.PROCESSED, I.DUPLICATE, I.CANCELLED}, id="interchange"),
 ]
 
 # Where each machine starts: a new order, a PO committed to the outbox (or one whose document

@@ -1,4 +1,4 @@
-"""Read-side queries: find an order by any reference and describe it for people and programs."""
+"""Read models of orders: find one by any reference, describe it for people and programs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, literal_column, or_, select
 
 from hub.adapters import tables as t
 from hub.domain.states import InterchangeState
+from hub.views.common import iso as _iso
 
 # The kinds of reference an operator may name explicitly as ``kind:value``.
 REFERENCE_KINDS = ("id", "order", "po", "control", "tracking", "shipment")
@@ -258,35 +259,6 @@ def _timeline(conn: Connection, order_id: int, po_ids: list[int], docs: list[dic
     return [item for *_, item in items]
 
 
-def _iso(value) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
-
-
-def outbox_waiting(conn: Connection) -> list[dict]:
-    """Documents not delivered yet, per partner or channel: how many wait, since when, until
-    when, and the last error; and how many were given up (failed, waiting for an operator)."""
-    from sqlalchemy import func
-    i = t.interchanges
-    who = func.coalesce(i.c.partner_id, literal_column("'channel '") + i.c.channel)
-    rows = conn.execute(select(who.label("to"), i.c.state, func.count(), func.min(i.c.next_attempt_at),
-                               func.max(i.c.attempts))
-                        .where(i.c.direction == "out", i.c.state.in_([InterchangeState.QUEUED.value,
-                                                                      InterchangeState.FAILED.value]))
-                        .group_by(who, i.c.state)).all()
-    out: dict[str, dict] = {}
-    for to, state, count, due, attempts in rows:
-        entry = out.setdefault(to, {"to": to, "queued": 0, "failed": 0, "next_attempt_at": None,
-                                    "attempts": 0, "last_error": ""})
-        entry["queued" if state == InterchangeState.QUEUED.value else "failed"] = count
-        if state == InterchangeState.QUEUED.value:
-            entry["next_attempt_at"], entry["attempts"] = _iso(due), attempts
-    for entry in out.values():
-        entry["last_error"] = conn.scalar(
-            select(i.c.last_error).where(i.c.direction == "out", who == entry["to"], i.c.last_error != "",
-                                         i.c.state.in_([InterchangeState.QUEUED.value,
-                                                        InterchangeState.FAILED.value]))
-            .order_by(i.c.id.desc()).limit(1)) or ""
-    return sorted(out.values(), key=lambda e: e["to"])
 
 
 def order_count(conn: Connection) -> int:
@@ -308,12 +280,3 @@ def orders_overview(conn: Connection, limit: int = 500) -> list[dict]:
                                                    "state": r.state})
     return [{"id": h.id, "order": f"{h.channel}/{h.channel_order_id}", "state": h.state,
              "purchase_orders": pos.get(h.id, [])} for h in heads]
-
-
-def open_incidents(conn: Connection, limit: int = 200) -> list[dict]:
-    """Open Incidents, oldest first: the exceptions queue."""
-    i = t.incidents
-    rows = conn.execute(select(i.c.id, i.c.code, i.c.message, i.c.partner_id, i.c.created_at)
-                        .where(i.c.state == "open").order_by(i.c.id).limit(limit)).mappings()
-    return [{"id": r["id"], "code": r["code"], "message": r["message"], "partner": r["partner_id"],
-             "created_at": _iso(r["created_at"])} for r in rows]
