@@ -32,6 +32,7 @@ from transports.errors import PermanentTransportError
 from hub.services.dispatch import Dispatcher
 from hub.services.imports import ImportReport, import_records
 from hub.services.inbound import Arrival, ReceiveReport, Receiver
+from hub.services.inbox import note_skipped
 from hub.services.ports import HubContext
 
 
@@ -231,7 +232,10 @@ class Hub:
     def _poll(self, partner_id: str, should_stop) -> list[ReceiveReport]:
         transport = self.pool.get(partner_id)
         reports = []
-        for remote in transport.list_inbox():
+        listing = transport.list_inbox()
+        # Files skipped for their names never block the others; an operator hears of them.
+        note_skipped(self.context, partner_id, getattr(listing, "skipped", ()))
+        for remote in listing:
             if should_stop():
                 break   # the files left wait for the next poll, untouched
             path, sha, size = self.archive.store_in_with(lambda sink: transport.fetch(remote.name, sink),

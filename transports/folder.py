@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_remote_name, our_name
+from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
+                             check_remote_name, our_name, printable, remote_name_problem)
 from transports.errors import (PermanentTransportError, TransientTransportError,
                                TransportConfigError)
 
@@ -98,17 +99,18 @@ class FolderTransport:
         return Receipt(self.name, final.name, datetime.now(timezone.utc), already_present,
                        {"folder": str(final.parent)})
 
-    def list_inbox(self) -> list[RemoteFile]:
-        """Complete files in the inbox matching the pattern, oldest first."""
+    def list_inbox(self) -> Inbox:
+        """Complete files in the inbox matching the pattern, oldest first; names that cannot
+        be used are skipped and listed in ``skipped``."""
         inbox = self.settings.inbox
         if inbox is None or not inbox.is_dir():
-            return []
+            return Inbox()
         with _as_transport_errors(f"cannot read the inbox {inbox}"):
             return self._ready(inbox)
 
-    def _ready(self, inbox: Path) -> list[RemoteFile]:
+    def _ready(self, inbox: Path) -> Inbox:
         now = time.time()
-        found = []
+        found, skipped = [], []
         for entry in os.scandir(inbox):
             if not entry.is_file(follow_symlinks=False) or entry.name.startswith("."):
                 continue
@@ -116,11 +118,15 @@ class FolderTransport:
                 continue
             if not fnmatch.fnmatch(entry.name, self.settings.pattern):
                 continue
+            problem = remote_name_problem(entry.name)
+            if problem:  # fetching it would fail at every poll: leave it for an operator
+                skipped.append(SkippedFile(printable(entry.name), problem))
+                continue
             st = entry.stat(follow_symlinks=False)
             if now - st.st_mtime < self.settings.settle_seconds:
                 continue  # still being written, most likely
             found.append(RemoteFile(entry.name, st.st_size, st.st_mtime))
-        return sorted(found, key=lambda f: (f.mtime, f.name))
+        return Inbox(sorted(found, key=lambda f: (f.mtime, f.name)), skipped)
 
     def fetch(self, name: str, sink: BinaryIO) -> int:
         """Copy one inbox file into ``sink`` in chunks."""
@@ -167,8 +173,8 @@ def _checked(name: str) -> str:
     try:
         return check_remote_name(name)
     except ValueError as exc:
-        raise PermanentTransportError(f"{name!r} is not a safe file name: it may not hold '/', "
-                                      "'\\' or control characters") from exc
+        raise PermanentTransportError(f"{printable(name)!r} is not a safe file name: "
+                                      f"{remote_name_problem(name)}") from exc
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pytest
 from sqlalchemy import select, update
@@ -284,3 +285,35 @@ def test_a_cancelled_ship_notice_is_not_applied(store_hub, purpose):
                                          f"PRF*{po['po_number']}", "HL*3*2*I", "LIN*1", "SN1**4*EA"], 1201))
     assert po_state(store_hub, po["po_number"])[1][0][4] == 0
     assert "asn.cancelled" in incidents(store_hub)
+
+
+def _incident_rows(hub, code: str) -> list[tuple]:
+    i = t.incidents
+    with hub.uow(readonly=True) as uow:
+        return [tuple(r) for r in uow.conn.execute(
+            select(i.c.state, i.c.occurrences, i.c.message).where(i.c.code == code).order_by(i.c.id))]
+
+
+def test_a_file_name_with_a_line_break_does_not_block_the_inbox(hub, demo_home):
+    # Listed, refused by fetch, and the refusal stopped the poll: the good file next to it
+    # was never received. Now it is left alone, once said in an Incident.
+    po = sent_po(hub)
+    inbox = demo_home / "var/suppliers/acme/from-supplier"
+    (inbox / "ack\n1.edi").write_bytes(b"ISA*odd")
+    os.utime(inbox / "ack\n1.edi", (1_000_000, 1_000_000))      # the oldest: looked at first
+    (inbox / "ack-2.edi").write_bytes(x12("997", "FA", ["AK1*PO*1", "AK2*850*0001", "AK5*A",
+                                                        "AK9*A*1*1*1"], 501))
+    [report] = hub.poll_inbox("acme")
+    assert report.applied == 1
+    assert po_state(hub, po["po_number"])[0] == "acknowledged"
+    assert sorted(os.listdir(inbox)) == ["ack\n1.edi"]               # left where it was
+    [(state, occurrences, message)] = _incident_rows(hub, "inbound.unusable_name")
+    assert (state, occurrences) == ("open", 1)
+    assert message.startswith("acme's inbox holds a file named 'ack\\n1.edi' that the hub leaves "
+                              "alone: it holds control characters")
+    assert hub.poll_inbox("acme") == [] and hub.poll_inbox("acme") == []
+    assert [r[:2] for r in _incident_rows(hub, "inbound.unusable_name")] == [("open", 1)]  # once
+    assert "poll" not in " ".join(incidents(hub))                   # the poll itself went fine
+    (inbox / "ack\n1.edi").rename(inbox / "ack-1.edi")              # someone renamed it
+    hub.poll_inbox("acme")
+    assert [r[:2] for r in _incident_rows(hub, "inbound.unusable_name")] == [("resolved", 1)]

@@ -201,6 +201,23 @@ def test_list_inbox_orders_equal_mtimes_by_name(tmp_path):
     assert [f.name for f in folder(tmp_path).list_inbox()] == ["a.x12", "b.x12", "c.x12"]
 
 
+def test_list_inbox_skips_names_it_cannot_fetch_and_says_so(tmp_path):
+    # A name with a line break, or bytes that are not UTF-8: fetching either would fail at
+    # every poll, so it is not offered; the good file next to it is.
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    aged(inbox / "bad\nname.x12", b"ISA", 600)
+    with open(os.path.join(os.fsencode(inbox), b"caf\xe9-\xff.x12"), "wb") as fh:
+        fh.write(b"ISA")
+    aged(inbox / "ack 1 (copy).x12", b"ISA*good", 600)        # spaces and brackets are fine
+    aged(inbox / "bad\tname.txt", b"ISA", 600)                # not matching: not ours at all
+    listing = folder(tmp_path, pattern="*.x12").list_inbox()
+    assert [f.name for f in listing] == ["ack 1 (copy).x12"]
+    assert sorted((f.name, f.reason) for f in listing.skipped) == [
+        ("bad\\nname.x12", "it holds control characters (a line break, a tab, ...)"),
+        ("caf\\xe9-\\xff.x12", "it is not UTF-8 text")]
+
+
 def test_list_inbox_without_an_inbox_is_empty(tmp_path):
     assert folder(tmp_path).list_inbox() == []               # configured, not created yet
     assert folder(tmp_path, inbox=None).list_inbox() == []   # not configured
