@@ -19,8 +19,10 @@ from datetime import datetime, timezone
 from typing import BinaryIO, Callable, Iterable, Mapping, TypeVar
 
 import paramiko
+from paramiko import sftp as sftp_codes
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_remote_name, our_name
+from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
+                             check_remote_name, our_name, printable, remote_name_problem)
 from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
                                TransportError)
 # The settings live in sftp_settings; callers keep importing them from here.
@@ -28,8 +30,8 @@ from transports.sftp_settings import (SftpSettings, host_key_algorithms, keyscan
                                       load_client_key, parse_host_key)
 
 __all__ = ["OutboxIndex", "SftpSettings", "SftpTransport", "classify", "host_key_algorithms",
-           "host_key_error", "keyscan_hint", "load_client_key", "parse_host_key", "publish",
-           "select_ready"]
+           "host_key_error", "keyscan_hint", "list_folder", "load_client_key", "parse_host_key",
+           "publish", "select_ready"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,26 +99,56 @@ def publish(sftp: paramiko.SFTPClient, temp: str, final: str, posix: bool = True
 
 
 def select_ready(entries: Iterable[paramiko.SFTPAttributes], pattern: str, settle: float,
-                 now: float, last_sizes: Mapping[str, int]
-                 ) -> tuple[list[RemoteFile], dict[str, int]]:
-    """Apply the inbox rules to a directory listing; return ready files and the sizes seen."""
-    ready, sizes = [], {}
+                 now: float, last_sizes: Mapping[str, int]) -> tuple[Inbox, dict[str, int]]:
+    """Apply the inbox rules to a directory listing; return the inbox (ready files, and those
+    skipped for their names) and the sizes seen."""
+    ready, skipped, sizes = [], [], {}
     for entry in entries:
         name = entry.filename
         if entry.st_mode is None or not stat.S_ISREG(entry.st_mode) or name.startswith(".") \
                 or name.endswith(_PARTIAL_SUFFIXES) or not fnmatch.fnmatchcase(name, pattern):
             continue
-        try:
-            check_remote_name(name)
-        except ValueError:
-            log.warning("skipping inbox file %r: its name could reach outside the inbox", name)
+        problem = remote_name_problem(name)
+        if problem:  # fetching it would fail at every poll: leave it for an operator
+            skipped.append(SkippedFile(printable(name), problem))
             continue
         size, mtime = entry.st_size or 0, float(entry.st_mtime or 0)
         sizes[name] = size
         if now - mtime < settle or last_sizes.get(name, size) != size:
             continue    # still being written, most likely: look again next time
         ready.append(RemoteFile(name, size, mtime))
-    return sorted(ready, key=lambda f: (f.mtime, f.name)), sizes
+    return Inbox(sorted(ready, key=lambda f: (f.mtime, f.name)), skipped), sizes
+
+
+def list_folder(sftp: paramiko.SFTPClient, path: str) -> list[paramiko.SFTPAttributes]:
+    """``sftp.listdir_attr(path)``, except that a name which is not UTF-8 does not abort the
+    listing: its bytes are kept as surrogate escapes (as ``os.listdir`` does), for the inbox
+    rules to skip it by name.
+
+    paramiko decodes every name strictly, so one such file would hide all the others; this
+    is its own listing loop with the name read as bytes.
+    """
+    path = sftp._adjust_cwd(path)
+    kind, msg = sftp._request(sftp_codes.CMD_OPENDIR, path)
+    if kind != sftp_codes.CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    entries = []
+    while True:
+        try:
+            kind, msg = sftp._request(sftp_codes.CMD_READDIR, handle)
+        except EOFError:
+            break       # the server's end of the folder
+        if kind != sftp_codes.CMD_NAME:
+            raise paramiko.SFTPError("Expected name response")
+        for _ in range(msg.get_int()):
+            name = msg.get_binary().decode("utf-8", "surrogateescape")
+            longname = msg.get_binary().decode("utf-8", "replace")
+            attr = paramiko.SFTPAttributes._from_msg(msg, name, longname)
+            if name not in (".", ".."):
+                entries.append(attr)
+    sftp._request(sftp_codes.CMD_CLOSE, handle)
+    return entries
 
 
 class _PinnedKeys(paramiko.RejectPolicy):
@@ -308,13 +340,14 @@ class SftpTransport:
 
     # -- inbound ----------------------------------------------------------------------
 
-    def list_inbox(self) -> list[RemoteFile]:
-        """Settled files in inbox_dir matching inbox_pattern, oldest first (see README)."""
+    def list_inbox(self) -> Inbox:
+        """Settled files in inbox_dir matching inbox_pattern, oldest first, and the files
+        skipped for their names (see README)."""
         inbox = self.settings.inbox_dir
         if inbox is None:
-            return []
+            return Inbox()
         with self._lock:
-            entries = self._run(f"listing {inbox}", lambda sftp: sftp.listdir_attr(inbox))
+            entries = self._run(f"listing {inbox}", lambda sftp: list_folder(sftp, inbox))
             ready, self._last_sizes = select_ready(entries, self.settings.inbox_pattern,
                                                    self.settings.settle_seconds, time.time(),
                                                    self._last_sizes)
@@ -360,8 +393,7 @@ def _checked(name: str) -> str:
     try:
         return check_remote_name(name)
     except ValueError as exc:
-        raise PermanentTransportError(f"{exc}: a file name may not hold '/', '\\' or control "
-                                      "characters") from exc
+        raise PermanentTransportError(str(exc)) from exc
 
 
 def _remote_size(sftp: paramiko.SFTPClient, path: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -99,3 +100,26 @@ def test_keyscan_shows_the_key_to_pin(sshd):
     result = CliRunner().invoke(main, ["partners", "keyscan", "127.0.0.1", "--port", str(sshd.port), "--quiet"])
     assert result.exit_code == 0
     assert result.output.strip() == sshd.host_key_line
+
+
+def test_a_file_name_that_is_not_utf8_is_left_alone_and_said_once(sftp_hub, remote_dirs):
+    # paramiko's listing raised UnicodeDecodeError on such a name: nothing was fetched, and
+    # no Incident said why.
+    accept(sftp_hub.context, [Submission("t", acme_order(1))])
+    sftp_hub.dispatcher("w").run_once()
+    with open(os.path.join(os.fsencode(remote_dirs["inbox"]), b"ack-\xe9t\xe9.edi"), "wb") as fh:
+        fh.write(b"ISA*odd")
+    answer = x12("997", "FA", ["AK1*PO*1", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"], 78)
+    (remote_dirs["inbox"] / "ack-1.edi").write_bytes(answer)
+    [report] = sftp_hub.poll_inbox("acme")
+    assert report.applied == 1
+    assert os.listdir(os.fsencode(remote_dirs["inbox"])) == [b"ack-\xe9t\xe9.edi"]
+    assert sftp_hub.poll_inbox("acme") == []
+    with sftp_hub.uow(readonly=True) as uow:
+        rows = uow.conn.execute(select(t.incidents.c.code, t.incidents.c.occurrences,
+                                       t.incidents.c.message).where(t.incidents.c.state == "open")).all()
+        state = uow.conn.scalar(select(t.purchase_orders.c.state))
+    assert state == "acknowledged"
+    [(code, occurrences, message)] = rows
+    assert (code, occurrences) == ("inbound.unusable_name", 1)
+    assert "named 'ack-\\xe9t\\xe9.edi'" in message and "it is not UTF-8 text" in message

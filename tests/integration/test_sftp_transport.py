@@ -87,6 +87,26 @@ def test_list_fetch_and_archive(connect, remote_dirs):
     assert [f.name for f in transport.list_inbox()] == ["ack2.x12"]
 
 
+def test_names_that_are_not_utf8_or_hold_a_line_break_are_skipped_not_fatal(connect, remote_dirs):
+    # Made directly on the served disk: paramiko's own listing raises UnicodeDecodeError on
+    # the first name that is not UTF-8, hiding every other file in the folder.
+    inbox = os.fsencode(remote_dirs["inbox"])
+    for name in (b"ack-\xff\xfe.x12", b"caf\xe9.x12", b"two\nlines.x12", b"ack (1).x12"):
+        with open(os.path.join(inbox, name), "wb") as fh:
+            fh.write(b"997")
+    transport = connect()
+    listing = transport.list_inbox()
+    assert [f.name for f in listing] == ["ack (1).x12"]
+    assert sorted((f.name, f.reason) for f in listing.skipped) == [
+        ("ack-\\xff\\xfe.x12", "it is not UTF-8 text"),
+        ("caf\\xe9.x12", "it is not UTF-8 text"),
+        ("two\\nlines.x12", "it holds control characters (a line break, a tab, ...)")]
+    sink = io.BytesIO()
+    assert transport.fetch("ack (1).x12", sink) == 3
+    transport.done("ack (1).x12")
+    assert [f.name for f in transport.list_inbox()] == []    # the same connection still works
+
+
 def test_a_failing_sink_raises_its_own_error_not_a_transport_error(connect, remote_dirs):
     (remote_dirs["inbox"] / "ack1.x12").write_bytes(b"997")
 
