@@ -10,12 +10,40 @@ cXML document does, is accepted; the DTD is not fetched.
 
 from __future__ import annotations
 
+import codecs
+
 from lxml import etree
 
 from hub.errors import DocumentError
 
+# The encodings XML parsers detect on their own (XML 1.0, appendix F), by byte-order mark or
+# by how '<' is spelled in the first bytes. UTF-32's marks come first: FF FE 00 00 begins
+# with UTF-16's FF FE.
+_MARKS = ((codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+          (codecs.BOM_UTF16_LE, "utf-16-le"))
+_UNMARKED = ((b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"), (b"\0<", "utf-16-be"),
+             (b"<\0", "utf-16-le"))
 # The spelling of an entity declaration in the encodings XML parsers detect on their own.
-_ENTITY_DECLS = tuple("<!ENTITY".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+_ENTITY_DECLS = tuple("<!ENTITY".encode(codec) for codec in
+                      ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+
+
+def sniff(head: bytes) -> str:
+    """"xml" when a file's first bytes are XML in any encoding a parser detects by itself
+    (UTF-8, UTF-16, UTF-32, with or without a byte-order mark), else "x12"."""
+    encoding, start = "utf-8", 0
+    for mark, codec in _MARKS:
+        if head.startswith(mark):
+            encoding, start = codec, len(mark)
+            break
+    else:
+        for spelling, codec in _UNMARKED:
+            if head.startswith(spelling):
+                encoding = codec
+                break
+    text = head[start:].decode(encoding, "ignore")   # a character cut at the end is ignored
+    return "xml" if text.lstrip(" \t\r\n").startswith("<") else "x12"
 
 
 class XmlSecurityError(DocumentError):

@@ -21,6 +21,7 @@ from hub.adapters.repository import ConcurrentUpdateError
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Partner
 from hub.domain.states import InterchangeState
+from hub.edi.xmlsafe import sniff
 from hub.services.acks import AckTracker, queue_acks
 from hub.services.apply import Answer, apply_answers
 from hub.services.ports import HubContext
@@ -77,8 +78,8 @@ class Receiver:
                 return ReceiveReport(state="duplicate")
         path = self.root / arrival.archive_path
         with open(path, "rb") as fh:
-            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"<"):
+            head = fh.read(4096)
+        if sniff(head) == "xml":
             return self._xml(path, arrival)
         return _X12File(self, arrival).run(path)
 

@@ -239,6 +239,33 @@ def test_xml_answers_from_initech(store_hub):
     assert receive(store_hub, despatch, partner=None).state == "duplicate"   # same bytes
 
 
+@pytest.mark.parametrize("encoding, mark", [
+    ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),
+    ("utf-32-le", b"\xff\xfe\x00\x00")])
+def test_an_xml_answer_in_utf16_or_utf32_is_read_as_xml(hub, encoding, mark):
+    # Sniffed as X12 before and refused with "no ISA"; the text must come through intact.
+    accept(hub.context, [Submission("t", order(lines=[order()["lines"][1]]))])  # the lamp: initech
+    hub.dispatcher("w").run_once()
+    with hub.uow(readonly=True) as uow:
+        n = uow.conn.scalar(select(t.purchase_orders.c.po_number))
+    declared = "UTF-16" if encoding.startswith("utf-16") else "UTF-32"
+    despatch = (f'<?xml version="1.0" encoding="{declared}"?>\n<DespatchAdvice version="3.2" '
+                'test="Y"><Header><MessageRef created="2026-11-25T12:00:00+00:00">DA-1</MessageRef>'
+                '<DespatchNo purpose="NEW">DN-Ü1</DespatchNo><DespatchDate time="10:30">26/11/2026'
+                '</DespatchDate><DeliveryDue>28/11/2026</DeliveryDue><Account>ER-20417</Account>'
+                '<Carrier scac="FDEG" service="Straße">FedEx</Carrier><Tracking>7712</Tracking>'
+                f'</Header><Orders count="1"><Order no="{n}"><Line no="1" qty="1" unit="EA">'
+                '<Item code="INI-L-300W" ourCode="LAMP-LED-WHT"/></Line></Order></Orders>'
+                '<Totals lines="1" units="1"/></DespatchAdvice>')
+    report = receive(hub, mark + despatch.encode(encoding), partner="initech")
+    assert report.applied == 1, report
+    assert po_state(hub, n)[0] == "shipped"
+    with hub.uow(readonly=True) as uow:
+        shipment = uow.conn.execute(select(t.shipments.c.shipment_id, t.shipments.c.service)).one()
+    assert tuple(shipment) == ("DN-Ü1", "Straße")
+    assert incidents(hub) == []
+
+
 def test_resuming_a_file_whose_processing_died(store_hub):
     po = sent_po(store_hub)
     asn = x12("856", "SH", ["BSN*00*S1*20261126", "HL*1**S", "HL*2*1*O", f"PRF*{po['po_number']}",
