@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, Iterable, Protocol
+from typing import BinaryIO, Callable, Iterable, Protocol
 
 # What we accept as a file name anywhere: no separators, no leading dot, no control characters.
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -20,13 +20,30 @@ _NOT_UTF8 = re.compile(r"[\ud800-\udfff]")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+def _always() -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class OutboundFile:
-    """One document to deliver."""
+    """One document to deliver.
+
+    ``attempt`` numbers the sender's attempts at this document (each a claim of its own):
+    transports that write under a temporary name put it in that name, so two attempts never
+    write into the same file. ``may_publish`` is asked just before the document becomes
+    visible to the partner; False withdraws it (the sender no longer owns the delivery, and
+    another may have made it): the transport then publishes nothing and raises WithdrawnError.
+    """
 
     filename: str
     payload: bytes
     content_type: str = "application/octet-stream"
+    attempt: int = 1
+    may_publish: Callable[[], bool] = field(default=_always, compare=False, repr=False)
+
+    def temp_name(self, name: str) -> str:
+        """The temporary name of this attempt at ``name``: hidden, and ending in '.part'."""
+        return f".{name}.{self.attempt}.part"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from paramiko import sftp as sftp_codes
 from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
                              check_remote_name, our_name, printable, remote_name_problem)
 from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
-                               TransportError)
+                               TransportError, WithdrawnError)
 # The settings live in sftp_settings; callers keep importing them from here.
 from transports.sftp_settings import (SftpSettings, host_key_algorithms, keyscan_hint,
                                       load_client_key, parse_host_key)
@@ -304,35 +304,56 @@ class SftpTransport:
     # -- outbound ---------------------------------------------------------------------
 
     def send(self, file: OutboundFile) -> Receipt:
-        """Upload as .<name>.part, then rename; recognise an identical earlier delivery."""
+        """Upload under this attempt's temporary name, then rename it with SFTP's own rename,
+        which never replaces a file; recognise an identical earlier delivery."""
         # The "already there?" check reads a recent listing of the outbox (OutboxIndex)
         # and stats only names it shows: one round trip less per file than a stat each.
         name = our_name(file.filename)
         try:
             return self._run(f"delivering {name} to {self.settings.outbox_dir}",
-                             lambda sftp: self._deliver(sftp, name, file.payload))
+                             lambda sftp: self._deliver(sftp, name, file))
         except TransportError:
             self._outbox.clear()     # whatever happened, list again before trusting it
             raise
 
-    def _deliver(self, sftp: paramiko.SFTPClient, name: str, payload: bytes) -> Receipt:
-        final = posixpath.join(self.settings.outbox_dir, name)
-        temp = posixpath.join(self.settings.outbox_dir, f".{name}.part")
-        free = self._outbox.is_free(name, lambda: sftp.listdir(self.settings.outbox_dir))
+    def _deliver(self, sftp: paramiko.SFTPClient, name: str, file: OutboundFile) -> Receipt:
+        outbox = self.settings.outbox_dir
+        final = posixpath.join(outbox, name)
+        free = self._outbox.is_free(name, lambda: sftp.listdir(outbox))
         if not free and _remote_size(sftp, final) is not None:
-            if _same_content(sftp, final, payload):
-                log.info("%s already holds %s with the same content", self.where, final)
-                return self._receipt(name, len(payload), already_present=True)
-            raise PermanentTransportError(
-                f"{self.where}: {final} already exists with different content. A delivered "
-                "document is never overwritten: check with the partner whether they processed "
-                "it, then move it away (or give our document a new name) and retry")
-        with sftp.open(temp, "wb") as fh:     # "w" truncates a .part left over from a crash
+            return self._already_there(sftp, final, name, file.payload)
+        if file.attempt > 1:    # the attempt before may have died mid-upload: its leftover
+            _remove(sftp, posixpath.join(outbox, f".{name}.{file.attempt - 1}.part"))
+        temp = posixpath.join(outbox, file.temp_name(name))
+        with sftp.open(temp, "wb") as fh:     # "w": an earlier try of this attempt is replaced
             fh.set_pipelined(True)
-            fh.write(payload)
-        self._posix_rename = publish(sftp, temp, final, self._posix_rename)
+            fh.write(file.payload)
+        if not file.may_publish():
+            _remove(sftp, temp)
+            raise WithdrawnError(f"{self.where}: {final} withdrawn before publishing; nothing "
+                                 "was published")
+        try:
+            # SFTP's own rename refuses to replace a file (OpenSSH links, then unlinks): a
+            # document another attempt published meanwhile is never overwritten.
+            sftp.rename(temp, final)
+        except OSError:
+            if _remote_size(sftp, final) is None:
+                raise
+            _remove(sftp, temp)
+            return self._already_there(sftp, final, name, file.payload)
         self._outbox.add(name)
-        return self._receipt(name, len(payload))
+        return self._receipt(name, len(file.payload))
+
+    def _already_there(self, sftp: paramiko.SFTPClient, final: str, name: str,
+                       payload: bytes) -> Receipt:
+        """A file holds our document's name: an earlier delivery of it, or someone else's."""
+        if _same_content(sftp, final, payload):
+            log.info("%s already holds %s with the same content", self.where, final)
+            return self._receipt(name, len(payload), already_present=True)
+        raise PermanentTransportError(
+            f"{self.where}: {final} already exists with different content. A delivered "
+            "document is never overwritten: check with the partner whether they processed "
+            "it, then move it away (or give our document a new name) and retry")
 
     def _receipt(self, name: str, size: int, already_present: bool = False) -> Receipt:
         return Receipt(self.name, name, datetime.now(timezone.utc), already_present,

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 # Fixtures sshd, remote_dirs and cutting_proxy come from tests.support.sshd (a conftest plugin).
 from tests.support.sshd import PROTECTED_KEY_PASSPHRASE, CuttingProxy, SshdServer
 from transports.base import OutboundFile, Transport
-from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError)
+from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
+                               WithdrawnError)
 from transports.sftp import SftpSettings, SftpTransport, parse_host_key
 
 pytestmark = pytest.mark.sshd
@@ -305,13 +306,44 @@ def test_file_written_by_someone_else_is_seen_once_the_listing_is_renewed(connec
     assert other.read_bytes() == b"another writer's document"
 
 
-def test_leftover_part_file_from_a_crash_is_overwritten(connect, sshd, remote_dirs):
-    leftover = remote_dirs["outbox"] / ".po000001.x12.part"
+def test_leftover_part_file_from_a_crash_is_removed_by_the_next_attempt(connect, sshd, remote_dirs):
+    leftover = remote_dirs["outbox"] / ".po000001.x12.1.part"
     leftover.write_bytes(b"half a docu" * 1000)
     sshd.give(leftover)                            # our user wrote it before the crash
-    connect().send(doc(1))
+    retry = doc(1)
+    connect().send(OutboundFile(retry.filename, retry.payload, attempt=2))
     assert outbox_names(remote_dirs) == ["po000001.x12"]
     assert (remote_dirs["outbox"] / "po000001.x12").read_bytes() == doc(1).payload
+
+
+def test_a_file_published_meanwhile_is_never_replaced(connect, sshd, remote_dirs):
+    # Another attempt publishes the same name between our upload and our rename.
+    transport = connect(listing_age=0)
+
+    def rival(name: str, content: bytes):
+        def may_publish() -> bool:
+            path = remote_dirs["outbox"] / name
+            path.write_bytes(content)
+            sshd.give(path)
+            return True
+        return may_publish
+
+    ours = doc(1)
+    receipt = transport.send(OutboundFile(ours.filename, ours.payload,
+                                          may_publish=rival(ours.filename, ours.payload)))
+    assert receipt.already_present
+    two = doc(2)
+    with pytest.raises(PermanentTransportError, match="different content"):
+        transport.send(OutboundFile(two.filename, two.payload,
+                                    may_publish=rival(two.filename, b"another writer's")))
+    assert (remote_dirs["outbox"] / two.filename).read_bytes() == b"another writer's"
+    assert outbox_names(remote_dirs) == [ours.filename, two.filename]   # no temporary left
+
+
+def test_a_withdrawn_send_publishes_nothing_and_leaves_nothing(connect, remote_dirs):
+    with pytest.raises(WithdrawnError):
+        connect().send(OutboundFile("po000001.x12", PO, may_publish=lambda: False))
+    assert outbox_names(remote_dirs) == []
 
 
 # -- faults -----------------------------------------------------------------------------
@@ -381,7 +413,7 @@ def test_connection_cut_mid_upload_is_transient_and_leaves_no_final_file(
         transport.send(big)
     assert info.value.__cause__ is not None and cutting_proxy.cuts >= 1
     assert not (remote_dirs["outbox"] / big.filename).exists()
-    assert set(outbox_names(remote_dirs)) <= {"po000001.x12", f".{big.filename}.part"}
+    assert set(outbox_names(remote_dirs)) <= {"po000001.x12", f".{big.filename}.1.part"}
     cutting_proxy.disarm()
     assert not transport.send(big).already_present
     assert outbox_names(remote_dirs) == ["po000001.x12", big.filename]
