@@ -129,11 +129,12 @@ class SegmentReader(IsaFinder):
     def _body(self, ic: Interchange) -> Iterator[Batch]:
         """Yield batches until the IEA, a new ISA, the end of the stream or a dead end."""
         term, opening = ic.term_bytes, True
-        next_isa = _isa_after(term)
+        sep = ic.delimiters.element.encode(ic.encoding)
+        isa_first, next_isa = _isa_search(term, sep)
         while True:
             if len(self._buf) < self.chunk_size:
                 self._more()
-            if _ISA_FIRST.match(self._buf):
+            if isa_first(self._buf):
                 # A new ISA right here ends this interchange (without its IEA).
                 if self._empties:
                     yield self._empties_before_isa(ic)
@@ -241,13 +242,14 @@ def _before_cut(problem: X12Error, stop: int, cut: int, at_iea: bool) -> bool:
     return not at_iea and problem.segment_position == stop and problem.code == "segment.empty"
 
 
-_ISA_FIRST = re.compile(rb"[ \t\r\n]*ISA")
-
-
 @lru_cache(maxsize=64)
-def _isa_after(term: bytes) -> Callable[[bytes], re.Match | None]:
-    """A search for the next segment starting with 'ISA': a terminator, blank space, 'ISA'."""
-    return re.compile(re.escape(term) + rb"[ \t\r\n]*ISA").search
+def _isa_search(term: bytes, sep: bytes) -> tuple[Callable[[bytes], re.Match | None],
+                                                  Callable[[bytes], re.Match | None]]:
+    """Two tests for an ISA segment, as the tokenizer reads one with these delimiters: at the
+    start of a buffer (blank space, 'ISA', the element separator), and the next one in it (a
+    terminator, blank space, 'ISA', the element separator)."""
+    isa = rb"[ \t\r\n]*ISA" + re.escape(sep)
+    return re.compile(isa).match, re.compile(re.escape(term) + isa).search
 
 
 def _stop_hint(buf: bytes, term: bytes,

@@ -452,3 +452,13 @@ def test_interchanges_without_iea_one_after_another(chunk):
     assert [[e.code for e in ic.errors] for ic in ics] == [
         ["trailer.missing"], ["segment.empty", "trailer.missing"], []]
     assert "before segment 15" in ics[1].errors[0].message     # the third ISA is segment 15
+
+
+@pytest.mark.parametrize("chunk", [64, 16384])
+def test_a_segment_whose_id_only_begins_with_isa_starts_no_interchange(chunk):
+    sets = [[["ST", "850", "0001"], ["ISAX", "1"], ["SE", "3", "0001"]]]
+    data = text(interchange([group(sets=sets)]))
+    envelopes = iter_transactions(data, chunk)
+    [tx] = list(envelopes)
+    assert [s.id for s in tx.segments] == ["ST", "ISAX", "SE"]
+    assert envelopes.interchange_count == 1 and envelopes.all_errors() == []
