@@ -11,7 +11,10 @@ on its own line), then measures:
 3. a bare split of the file (``data.split(b"~")`` then each ``.split(b"*")``, results
    dropped at once) - target: ours at least half its speed;
 4. a 1 GB inbound file (100 MB in quick mode), written by streaming transactions to disk and
-   read by ``iter_transactions`` in a child process - target: peak memory under 150 MB.
+   read by ``iter_transactions`` in a child process - target: peak memory under 150 MB;
+5. garbage of the same size as the valid file, checked the same way: 'ISA*' over and over
+   (a header to try every four bytes, cut off after ``MAX_FILE_ERRORS``) and random bytes -
+   target: at least the valid file's MB/s.
 
 Run: ``python -m bench.bench_reader [--quick]``.
 """
@@ -86,6 +89,21 @@ def bare_split(path: Path) -> int:
     return count
 
 
+def write_garbage(path: Path, kind: str, size: int) -> int:
+    """Write ``size`` bytes of garbage: 'isa' ('ISA*' repeated) or 'random'."""
+    import random
+    data = b"ISA*" * (size // 4) if kind == "isa" else random.Random(7).randbytes(size)
+    path.write_bytes(data)
+    return len(data)
+
+
+def garbage_check(path: Path) -> int:
+    """check_envelopes on a garbage file; the number of errors it reports."""
+    from hub.edi.envelope import check_envelopes
+    with open(path, "rb") as stream:
+        return len(check_envelopes(stream).all_errors())
+
+
 CHILD = """
 import sys, time
 sys.path.insert(0, {root!r})
@@ -118,7 +136,7 @@ def big_file_memory(tmp: Path, size_mb: int) -> Result:
 
 
 def run(quick: bool = False) -> list[Result]:
-    """Run the four measurements; quick mode reads a 100 MB file instead of 1 GB."""
+    """Run the measurements; quick mode reads a 100 MB file instead of 1 GB."""
     with tempfile.TemporaryDirectory(prefix="edihub-bench-") as tmp_name:
         tmp = Path(tmp_name)
         path = tmp / "po850-one-group.x12"
@@ -140,6 +158,15 @@ def run(quick: bool = False) -> list[Result]:
             Result("iter_transactions (sets with segments) vs pyx12", rate(t_sets), rate(t_pyx12),
                    "txn/s", ">= 5.0x pyx12", t_pyx12 / t_sets >= 5.0, f"{mb / t_sets:.0f} MB/s"),
         ]
+        for kind, label in (("isa", "'ISA*' repeated"), ("random", "random bytes")):
+            junk = tmp / f"garbage-{kind}.x12"
+            size = write_garbage(junk, kind, path.stat().st_size)
+            assert garbage_check(junk) > 0
+            t_junk = best_time(lambda: garbage_check(junk), repeat)
+            results.append(Result(f"garbage ({label}) vs the valid file, MB/s",
+                                  size / 2**20 / t_junk, mb / t_check, "MB/s", ">= 1.0x valid",
+                                  t_check / t_junk >= 1.0,
+                                  f"{size / 2**20:.1f} MB in {t_junk:.2f} s"))
         results.append(big_file_memory(tmp, 100 if quick else 1024))
         if quick:
             results[-1].note += " (quick mode: 100 MB instead of 1 GB)"

@@ -100,3 +100,10 @@ class DeliveryError(HubError):
     def __init__(self, message: str, transient: bool, code: str, retry_after: float | None = None):
         self.transient, self.incident_code, self.retry_after = transient, code, retry_after
         super().__init__(message)
+
+
+class DeliveryWithdrawnError(DeliveryError):
+    """A delivery was called off just before publishing: the worker no longer owned it."""
+
+    def __init__(self, message: str):
+        super().__init__(message, True, "delivery.withdrawn")

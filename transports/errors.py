@@ -27,6 +27,13 @@ class HostKeyError(PermanentTransportError):
     incident_code = "transport.host_key"
 
 
+class WithdrawnError(TransportError):
+    """The sender withdrew a document just before publishing it (``may_publish`` said no):
+    nothing was published and nothing is left under a temporary name."""
+
+    incident_code = "transport.withdrawn"
+
+
 class TransportConfigError(Exception):
     """A transport setting is missing or wrong; ``key`` names it within the [transport] table."""
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
-from contextlib import contextmanager
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_remote_name, our_name
+from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
+                             check_remote_name, our_name, printable, remote_name_problem)
 from transports.errors import (PermanentTransportError, TransientTransportError,
-                               TransportConfigError)
+                               TransportConfigError, WithdrawnError)
 
 _PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart")
 _CHUNK = 1 << 20
@@ -55,7 +57,8 @@ class FolderSettings:
 
 
 class FolderTransport:
-    """Delivers by writing a temporary name, then renaming: a reader never sees half a file."""
+    """Delivers by writing a temporary name, then linking it to its name: a reader never sees
+    half a file, and a file already published is never replaced."""
 
     name = "folder"
 
@@ -63,24 +66,30 @@ class FolderTransport:
         self.settings = settings
 
     def send(self, file: OutboundFile) -> Receipt:
-        """Write the file under a temporary name, fsync, rename; recognise an earlier delivery."""
+        """Write the file under this attempt's temporary name, fsync, then give it its name
+        without ever replacing a file there; recognise an earlier delivery."""
         name = our_name(file.filename)
         outbox = self.settings.outbox
         try:
             outbox.mkdir(parents=True, exist_ok=True)
             final = outbox / name
             if final.exists():
-                if final.read_bytes() == file.payload:
-                    return self._receipt(final, already_present=True)
-                raise PermanentTransportError(
-                    f"{final} already exists with different content: an earlier document used "
-                    "this name; move it away before retrying")
-            temp = outbox / f".{name}.part"
-            with open(temp, "wb") as fh:
-                fh.write(file.payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, final)
+                return self._already_there(final, file.payload)
+            if file.attempt > 1:    # the attempt before may have died mid-write: its leftover
+                (outbox / f".{name}.{file.attempt - 1}.part").unlink(missing_ok=True)
+            temp = outbox / file.temp_name(name)
+            try:
+                with open(temp, "wb") as fh:
+                    fh.write(file.payload)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                if not file.may_publish():
+                    raise WithdrawnError(f"{final}: withdrawn before publishing; nothing was "
+                                         "published")
+                if not _publish(temp, final):
+                    return self._already_there(final, file.payload)   # another attempt won
+            finally:
+                temp.unlink(missing_ok=True)
         except PermissionError as exc:
             raise PermanentTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
         except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
@@ -94,24 +103,33 @@ class FolderTransport:
             raise TransientTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
         return self._receipt(final)
 
+    def _already_there(self, final: Path, payload: bytes) -> Receipt:
+        """A file holds our document's name: an earlier delivery of it, or someone else's."""
+        if final.read_bytes() == payload:
+            return self._receipt(final, already_present=True)
+        raise PermanentTransportError(
+            f"{final} already exists with different content: an earlier document used "
+            "this name; move it away before retrying")
+
     def _receipt(self, final: Path, already_present: bool = False) -> Receipt:
         return Receipt(self.name, final.name, datetime.now(timezone.utc), already_present,
                        {"folder": str(final.parent)})
 
-    def list_inbox(self) -> list[RemoteFile]:
-        """Complete files in the inbox matching the pattern, oldest first."""
+    def list_inbox(self) -> Inbox:
+        """Complete files in the inbox matching the pattern, oldest first; names that cannot
+        be used are skipped and listed in ``skipped``."""
         inbox = self.settings.inbox
         if inbox is None:
-            return []
+            return Inbox()
         if not inbox.is_dir():   # a wrong path must not look like an empty inbox
             raise PermanentTransportError(f"the inbox folder {inbox} does not exist (or is not a "
                                           "folder): check the inbox setting and the share")
         with _as_transport_errors(f"cannot read the inbox {inbox}"):
             return self._ready(inbox)
 
-    def _ready(self, inbox: Path) -> list[RemoteFile]:
+    def _ready(self, inbox: Path) -> Inbox:
         now = time.time()
-        found = []
+        found, skipped = [], []
         for entry in os.scandir(inbox):
             if not entry.is_file(follow_symlinks=False) or entry.name.startswith("."):
                 continue
@@ -119,11 +137,15 @@ class FolderTransport:
                 continue
             if not fnmatch.fnmatch(entry.name, self.settings.pattern):
                 continue
+            problem = remote_name_problem(entry.name)
+            if problem:  # fetching it would fail at every poll: leave it for an operator
+                skipped.append(SkippedFile(printable(entry.name), problem))
+                continue
             st = entry.stat(follow_symlinks=False)
             if now - st.st_mtime < self.settings.settle_seconds:
                 continue  # still being written, most likely
             found.append(RemoteFile(entry.name, st.st_size, st.st_mtime))
-        return sorted(found, key=lambda f: (f.mtime, f.name))
+        return Inbox(sorted(found, key=lambda f: (f.mtime, f.name)), skipped)
 
     def fetch(self, name: str, sink: BinaryIO) -> int:
         """Copy one inbox file into ``sink`` in chunks."""
@@ -170,8 +192,8 @@ def _checked(name: str) -> str:
     try:
         return check_remote_name(name)
     except ValueError as exc:
-        raise PermanentTransportError(f"{name!r} is not a safe file name: it may not hold '/', "
-                                      "'\\' or control characters") from exc
+        raise PermanentTransportError(f"{printable(name)!r} is not a safe file name: "
+                                      f"{remote_name_problem(name)}") from exc
 
 
 @contextmanager
@@ -185,6 +207,29 @@ def _as_transport_errors(what: str):
         raise TransientTransportError(f"{what}: it is gone (another reader took it?)") from exc
     except OSError as exc:
         raise TransientTransportError(f"{what}: {exc.strerror}") from exc
+
+
+def _publish(temp: Path, final: Path) -> bool:
+    """Give the file at ``temp`` the name ``final`` unless that name is taken (False then).
+
+    A hard link is created only if the name is free, atomically: a document another writer
+    published meanwhile is never replaced. Where the file system has no hard links (some
+    shares), a check then a rename does the same, short of a writer creating the name
+    between the two.
+    """
+    try:
+        os.link(temp, final)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK,
+                             errno.ENOSYS):
+            raise
+    if os.path.lexists(final):
+        return False
+    os.rename(temp, final)
+    return True
 
 
 def _free_name(folder: Path, name: str) -> Path:

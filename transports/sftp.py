@@ -19,17 +19,19 @@ from datetime import datetime, timezone
 from typing import BinaryIO, Callable, Iterable, Mapping, TypeVar
 
 import paramiko
+from paramiko import sftp as sftp_codes
 
-from transports.base import OutboundFile, Receipt, RemoteFile, check_remote_name, our_name
+from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
+                             check_remote_name, our_name, printable, remote_name_problem)
 from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
-                               TransportError)
+                               TransportError, WithdrawnError)
 # The settings live in sftp_settings; callers keep importing them from here.
 from transports.sftp_settings import (SftpSettings, host_key_algorithms, keyscan_hint,
                                       load_client_key, parse_host_key)
 
 __all__ = ["OutboxIndex", "SftpSettings", "SftpTransport", "classify", "host_key_algorithms",
-           "host_key_error", "keyscan_hint", "load_client_key", "parse_host_key", "publish",
-           "select_ready"]
+           "host_key_error", "keyscan_hint", "list_folder", "load_client_key", "parse_host_key",
+           "publish", "select_ready"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,26 +97,56 @@ def publish(sftp: paramiko.SFTPClient, temp: str, final: str, posix: bool = True
 
 
 def select_ready(entries: Iterable[paramiko.SFTPAttributes], pattern: str, settle: float,
-                 now: float, last_sizes: Mapping[str, int]
-                 ) -> tuple[list[RemoteFile], dict[str, int]]:
-    """Apply the inbox rules to a directory listing; return ready files and the sizes seen."""
-    ready, sizes = [], {}
+                 now: float, last_sizes: Mapping[str, int]) -> tuple[Inbox, dict[str, int]]:
+    """Apply the inbox rules to a directory listing; return the inbox (ready files, and those
+    skipped for their names) and the sizes seen."""
+    ready, skipped, sizes = [], [], {}
     for entry in entries:
         name = entry.filename
         if entry.st_mode is None or not stat.S_ISREG(entry.st_mode) or name.startswith(".") \
                 or name.endswith(_PARTIAL_SUFFIXES) or not fnmatch.fnmatchcase(name, pattern):
             continue
-        try:
-            check_remote_name(name)
-        except ValueError:
-            log.warning("skipping inbox file %r: its name could reach outside the inbox", name)
+        problem = remote_name_problem(name)
+        if problem:  # fetching it would fail at every poll: leave it for an operator
+            skipped.append(SkippedFile(printable(name), problem))
             continue
         size, mtime = entry.st_size or 0, float(entry.st_mtime or 0)
         sizes[name] = size
         if now - mtime < settle or last_sizes.get(name, size) != size:
             continue    # still being written, most likely: look again next time
         ready.append(RemoteFile(name, size, mtime))
-    return sorted(ready, key=lambda f: (f.mtime, f.name)), sizes
+    return Inbox(sorted(ready, key=lambda f: (f.mtime, f.name)), skipped), sizes
+
+
+def list_folder(sftp: paramiko.SFTPClient, path: str) -> list[paramiko.SFTPAttributes]:
+    """``sftp.listdir_attr(path)``, except that a name which is not UTF-8 does not abort the
+    listing: its bytes are kept as surrogate escapes (as ``os.listdir`` does), for the inbox
+    rules to skip it by name.
+
+    paramiko decodes every name strictly, so one such file would hide all the others; this
+    is its own listing loop with the name read as bytes.
+    """
+    path = sftp._adjust_cwd(path)
+    kind, msg = sftp._request(sftp_codes.CMD_OPENDIR, path)
+    if kind != sftp_codes.CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    entries = []
+    while True:
+        try:
+            kind, msg = sftp._request(sftp_codes.CMD_READDIR, handle)
+        except EOFError:
+            break       # the server's end of the folder
+        if kind != sftp_codes.CMD_NAME:
+            raise paramiko.SFTPError("Expected name response")
+        for _ in range(msg.get_int()):
+            name = msg.get_binary().decode("utf-8", "surrogateescape")
+            longname = msg.get_binary().decode("utf-8", "replace")
+            attr = paramiko.SFTPAttributes._from_msg(msg, name, longname)
+            if name not in (".", ".."):
+                entries.append(attr)
+    sftp._request(sftp_codes.CMD_CLOSE, handle)
+    return entries
 
 
 class _PinnedKeys(paramiko.RejectPolicy):
@@ -270,35 +302,56 @@ class SftpTransport:
     # -- outbound ---------------------------------------------------------------------
 
     def send(self, file: OutboundFile) -> Receipt:
-        """Upload as .<name>.part, then rename; recognise an identical earlier delivery."""
+        """Upload under this attempt's temporary name, then rename it with SFTP's own rename,
+        which never replaces a file; recognise an identical earlier delivery."""
         # The "already there?" check reads a recent listing of the outbox (OutboxIndex)
         # and stats only names it shows: one round trip less per file than a stat each.
         name = our_name(file.filename)
         try:
             return self._run(f"delivering {name} to {self.settings.outbox_dir}",
-                             lambda sftp: self._deliver(sftp, name, file.payload))
+                             lambda sftp: self._deliver(sftp, name, file))
         except TransportError:
             self._outbox.clear()     # whatever happened, list again before trusting it
             raise
 
-    def _deliver(self, sftp: paramiko.SFTPClient, name: str, payload: bytes) -> Receipt:
-        final = posixpath.join(self.settings.outbox_dir, name)
-        temp = posixpath.join(self.settings.outbox_dir, f".{name}.part")
-        free = self._outbox.is_free(name, lambda: sftp.listdir(self.settings.outbox_dir))
+    def _deliver(self, sftp: paramiko.SFTPClient, name: str, file: OutboundFile) -> Receipt:
+        outbox = self.settings.outbox_dir
+        final = posixpath.join(outbox, name)
+        free = self._outbox.is_free(name, lambda: sftp.listdir(outbox))
         if not free and _remote_size(sftp, final) is not None:
-            if _same_content(sftp, final, payload):
-                log.info("%s already holds %s with the same content", self.where, final)
-                return self._receipt(name, len(payload), already_present=True)
-            raise PermanentTransportError(
-                f"{self.where}: {final} already exists with different content. A delivered "
-                "document is never overwritten: check with the partner whether they processed "
-                "it, then move it away (or give our document a new name) and retry")
-        with sftp.open(temp, "wb") as fh:     # "w" truncates a .part left over from a crash
+            return self._already_there(sftp, final, name, file.payload)
+        if file.attempt > 1:    # the attempt before may have died mid-upload: its leftover
+            _remove(sftp, posixpath.join(outbox, f".{name}.{file.attempt - 1}.part"))
+        temp = posixpath.join(outbox, file.temp_name(name))
+        with sftp.open(temp, "wb") as fh:     # "w": an earlier try of this attempt is replaced
             fh.set_pipelined(True)
-            fh.write(payload)
-        self._posix_rename = publish(sftp, temp, final, self._posix_rename)
+            fh.write(file.payload)
+        if not file.may_publish():
+            _remove(sftp, temp)
+            raise WithdrawnError(f"{self.where}: {final} withdrawn before publishing; nothing "
+                                 "was published")
+        try:
+            # SFTP's own rename refuses to replace a file (OpenSSH links, then unlinks): a
+            # document another attempt published meanwhile is never overwritten.
+            sftp.rename(temp, final)
+        except OSError:
+            if _remote_size(sftp, final) is None:
+                raise
+            _remove(sftp, temp)
+            return self._already_there(sftp, final, name, file.payload)
         self._outbox.add(name)
-        return self._receipt(name, len(payload))
+        return self._receipt(name, len(file.payload))
+
+    def _already_there(self, sftp: paramiko.SFTPClient, final: str, name: str,
+                       payload: bytes) -> Receipt:
+        """A file holds our document's name: an earlier delivery of it, or someone else's."""
+        if _same_content(sftp, final, payload):
+            log.info("%s already holds %s with the same content", self.where, final)
+            return self._receipt(name, len(payload), already_present=True)
+        raise PermanentTransportError(
+            f"{self.where}: {final} already exists with different content. A delivered "
+            "document is never overwritten: check with the partner whether they processed "
+            "it, then move it away (or give our document a new name) and retry")
 
     def _receipt(self, name: str, size: int, already_present: bool = False) -> Receipt:
         return Receipt(self.name, name, datetime.now(timezone.utc), already_present,
@@ -306,13 +359,14 @@ class SftpTransport:
 
     # -- inbound ----------------------------------------------------------------------
 
-    def list_inbox(self) -> list[RemoteFile]:
-        """Settled files in inbox_dir matching inbox_pattern, oldest first (see README)."""
+    def list_inbox(self) -> Inbox:
+        """Settled files in inbox_dir matching inbox_pattern, oldest first, and the files
+        skipped for their names (see README)."""
         inbox = self.settings.inbox_dir
         if inbox is None:
-            return []
+            return Inbox()
         with self._lock:
-            entries = self._run(f"listing {inbox}", lambda sftp: sftp.listdir_attr(inbox))
+            entries = self._run(f"listing {inbox}", lambda sftp: list_folder(sftp, inbox))
             ready, self._last_sizes = select_ready(entries, self.settings.inbox_pattern,
                                                    self.settings.settle_seconds, time.time(),
                                                    self._last_sizes)
@@ -358,8 +412,7 @@ def _checked(name: str) -> str:
     try:
         return check_remote_name(name)
     except ValueError as exc:
-        raise PermanentTransportError(f"{exc}: a file name may not hold '/', '\\' or control "
-                                      "characters") from exc
+        raise PermanentTransportError(str(exc)) from exc
 
 
 def _remote_size(sftp: paramiko.SFTPClient, path: str) -> int | None:

@@ -53,11 +53,16 @@ def authenticate():
 def post_order():
     """Take one canonical order; idempotent on (channel, channel_order_id)."""
     channel = _channel_of_token()
+    refused = _media_type_refused()
+    if refused:
+        return _error(415, "unsupported_media_type", refused)
     body = request.get_data(cache=False)
     try:
         data = json.loads(body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "invalid_json", f"the body is not JSON: {exc}")
+    except RecursionError:
+        return _error(400, "invalid_json", "the body is not an order: its JSON is nested too deeply")
     if not isinstance(data, dict):
         return _error(400, "invalid_json", "the body must be one JSON object (one order)")
     if data.get("channel") not in (None, channel):
@@ -75,6 +80,17 @@ def post_order():
     resp.headers["Location"] = url_for("api.get_order", channel=result.channel,
                                        channel_order_id=result.channel_order_id)
     return resp, status
+
+
+def _media_type_refused() -> str:
+    """Why the request's Content-Type is refused, or "" when it is JSON in UTF-8."""
+    if request.mimetype != "application/json":
+        sent = f"not {request.content_type!r}" if request.content_type else "the request has none"
+        return f"send the order as JSON with 'Content-Type: application/json' ({sent})"
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        return f"orders are read as UTF-8; the body says charset={charset!r}"
+    return ""
 
 
 @bp.get("/orders/<channel>/<path:channel_order_id>")

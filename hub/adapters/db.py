@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 _MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -51,24 +53,50 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration.
+    """Bring the schema up to the newest migration; safe when many processes start at once.
 
     On SQLite, foreign keys are off while migrations run: a migration that rebuilds a table
     (SQLite's way to alter one) drops the old copy, and with foreign keys on, dropping it
     would set NULL or delete every row that points at it. They are checked once done.
     """
     cfg = alembic_config(engine)
-    if engine.dialect.name != "sqlite":
-        command.upgrade(cfg, "head")
-        return
-    with engine.connect() as conn:
-        raw = conn.connection.driver_connection   # outside any transaction: the pragma takes effect
-        raw.execute("PRAGMA foreign_keys=OFF")
-        try:
-            cfg.attributes["connection"] = conn
+    with _migration_lock(engine):
+        if engine.dialect.name != "sqlite":
             command.upgrade(cfg, "head")
-            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
-        finally:
-            raw.execute("PRAGMA foreign_keys=ON")
+            return
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection   # outside any transaction: the pragma takes effect
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
     if broken:
         raise RuntimeError(f"the schema migration left {len(broken)} broken reference(s), e.g. {broken[0]}")
+
+
+# Any fixed number serves, as long as nothing else on the database takes the same advisory lock.
+MIGRATION_LOCK = 0x6564_6968_7562       # "edihub"
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold a lock that serializes migrations across processes.
+
+    Web and worker processes each migrate at start. On PostgreSQL two of them creating the
+    same tables at once fail; a session-level advisory lock makes the others wait, then find
+    the schema at head. SQLite needs nothing: every write transaction (the migration's
+    included) begins IMMEDIATE, which takes the database's write lock before Alembic reads
+    the current version.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Callable
 
 from hub.domain.partner import Partner
-from hub.errors import ConfigError, DeliveryError, PartnerConfigError
+from hub.errors import ConfigError, DeliveryError, DeliveryWithdrawnError, PartnerConfigError
 from transports.base import OutboundFile, Transport
-from transports.errors import PermanentTransportError, TransientTransportError, TransportConfigError
+from transports.errors import (PermanentTransportError, TransientTransportError,
+                               TransportConfigError, WithdrawnError)
 
 # type name -> function(settings dict, instance home) -> Transport
 TransportFactory = Callable[[dict, Path], Transport]
@@ -46,11 +47,20 @@ class TransportPool:
             self._open[partner_id] = self._build(partner)
         return self._open[partner_id]
 
-    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str) -> dict:
-        """Deliver one document; return the receipt as a dictionary."""
+    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str,
+             attempt: int = 1, may_publish: Callable[[], bool] | None = None) -> dict:
+        """Deliver one document; return the receipt as a dictionary.
+
+        ``attempt`` numbers this try (see OutboundFile); ``may_publish`` is asked just before
+        the document becomes visible: False raises DeliveryWithdrawnError, nothing published.
+        """
         transport = self.get(partner_id)
+        file = OutboundFile(filename, payload, content_type, attempt,
+                            **({"may_publish": may_publish} if may_publish else {}))
         try:
-            receipt = transport.send(OutboundFile(filename, payload, content_type))
+            receipt = transport.send(file)
+        except WithdrawnError as exc:
+            raise DeliveryWithdrawnError(f"{partner_id}: {exc}") from exc
         except TransientTransportError as exc:
             raise DeliveryError(str(exc), True, exc.incident_code,
                                 getattr(exc, "retry_after", None)) from exc

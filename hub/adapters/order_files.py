@@ -22,6 +22,9 @@ MAX_RECORD_CHARS = 16 << 20     # a single order bigger than this is refused, no
 RAW_KEEP = 4096                 # characters of a bad record kept in its Incident
 MAX_LINE_BYTES = 1 << 20        # a CSV or JSON-lines line longer than this is not an order
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# A whole string, a run of opening or of closing brackets, or a quote whose string is cut.
+_STRING_OR_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]+|[\]}]+|"')
+TOO_DEEP = "not an order: its JSON is nested too deeply"
 
 CSV_COLUMNS = ("channel", "channel_order_id", "placed_at", "currency", "customer_id",
                "customer_name", "customer_email", "customer_phone", "customer_prepaid",
@@ -154,6 +157,8 @@ def _jsonl_records(lines: Iterator[str]) -> Iterator[RawRecord]:
             yield RawRecord(f"line {n}", data=json.loads(line, parse_float=Decimal))
         except ValueError as exc:
             yield RawRecord(f"line {n}", error=f"not valid JSON: {_short(exc)}", raw=line[:RAW_KEEP])
+        except RecursionError:
+            yield RawRecord(f"line {n}", error=TOO_DEEP, raw=line[:RAW_KEEP])
 
 
 def _json_records(chunks: Iterator[str], notes: ReadNotes) -> Iterator[RawRecord]:
@@ -190,6 +195,22 @@ def _json_records(chunks: Iterator[str], notes: ReadNotes) -> Iterator[RawRecord
             continue
         try:
             value, end = decoder.raw_decode(buf, pos)
+        except RecursionError:
+            # Too deep for the decoder, but its brackets still say where it ends: refuse it
+            # alone and read on.
+            end = _nested_end(buf, pos)
+            if end is None and not eof and len(buf) - pos < MAX_RECORD_CHARS and fill():
+                continue
+            item += 1
+            where = f"item {item} (line {line})"
+            yield RawRecord(where, error=TOO_DEEP, raw=buf[pos:pos + RAW_KEEP])
+            if end is None:
+                notes.fatal = (f"{where}: {TOO_DEEP}, and its end cannot be found; the rest of "
+                               "the file cannot be read reliably: fix it and import the file again")
+                return
+            line += buf.count("\n", pos, end)
+            pos = end
+            continue
         except ValueError as exc:
             if not eof and len(buf) - pos < MAX_RECORD_CHARS and fill():
                 continue  # most likely an order cut at the chunk boundary
@@ -211,6 +232,23 @@ def _json_records(chunks: Iterator[str], notes: ReadNotes) -> Iterator[RawRecord
     if in_array:
         notes.fatal = ("the JSON list ends without its closing ']': the file looks cut short; the "
                        f"{item} order(s) before the cut were read")
+
+
+def _nested_end(buf: str, pos: int) -> int | None:
+    """End of the array or object starting at ``pos`` (brackets counted outside strings), or
+    None when the text ends first."""
+    depth = 0
+    for m in _STRING_OR_BRACKETS.finditer(buf, pos):
+        token = m[0]
+        if token == '"':
+            return None  # a string that does not end in this text
+        if token[0] in "[{":
+            depth += len(token)
+        elif token[0] in "]}":
+            if len(token) >= depth:
+                return m.start() + depth
+            depth -= len(token)
+    return None
 
 
 def _csv_records(lines: Iterator[str], notes: ReadNotes) -> Iterator[RawRecord]:

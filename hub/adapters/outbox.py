@@ -3,7 +3,9 @@
 A worker claims due rows in a short transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``,
 so concurrent workers get disjoint rows), commits the lease, sends, and records the result
 in a second transaction. A worker that dies leaves a lease that expires; the next worker
-re-sends, and the transport recognises a file that already arrived.
+re-sends, and the transport recognises a file that already arrived. A worker that was only
+stopped and wakes after its lease was taken over finds out (``renew``, ``held``: the claim's
+owner and attempt number are its fencing token) and leaves the row alone.
 """
 
 from __future__ import annotations
@@ -64,6 +66,34 @@ class Outbox:
                                       attempts=i.c.attempts + 1))
         return items
 
+    def renew(self, item_id: int, owner: str, attempt: int, until: datetime) -> bool:
+        """Extend ``owner``'s lease on a row if it still holds it under that claim; False if
+        another worker has claimed it since (or it is no longer queued).
+
+        ``attempts`` grows with every claim, so with the owner it names one claim: it is the
+        fencing token that tells a worker whether its claim is still the current one.
+        """
+        i = t.interchanges
+        return self.conn.execute(update(i).where(
+            i.c.id == item_id, i.c.state == _Q, i.c.lease_owner == owner, i.c.attempts == attempt)
+            .values(lease_until=until)).rowcount == 1
+
+    def held(self, claims: list[tuple[int, int]], owner: str) -> set[int]:
+        """Of ``(id, attempt)`` claims, the ids ``owner`` still holds under that same claim.
+
+        On PostgreSQL the rows stay locked until the transaction ends, so what is recorded
+        for them in it cannot race another worker's claim (SQLite's write lock does the same).
+        """
+        if not claims:
+            return set()
+        i = t.interchanges
+        wanted = dict(claims)
+        q = select(i.c.id, i.c.attempts).where(i.c.id.in_(list(wanted)), i.c.state == _Q,
+                                                i.c.lease_owner == owner)
+        if self.conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        return {item_id for item_id, attempts in self.conn.execute(q) if wanted[item_id] == attempts}
+
     def mark_sent_many(self, receipts: list[tuple[int, dict]], now: datetime) -> set[int]:
         """Record several deliveries in one statement; return the ids that were still queued."""
         if not receipts:
@@ -119,6 +149,9 @@ class Outbox:
         the row is neither (or a worker is sending it right now)."""
         i = t.interchanges
         idle = or_(i.c.lease_until.is_(None), i.c.lease_until < now)
+        # The retry budget starts again. Lowering ``attempts`` leaves fencing sound: a claim is
+        # (owner, attempt), and a worker held up with an old claim on this row cannot claim it
+        # anew before that attempt has ended, so no new claim can carry its token.
         return bool(self.conn.execute(
             update(i).where(i.c.id == item_id, i.c.direction == "out", idle,
                             i.c.state.in_([InterchangeState.FAILED.value, _Q]))

@@ -30,12 +30,13 @@ from hub.edi.reader import CHUNK_SIZE, Batch, Interchange, Segment, SegmentReade
 from hub.edi.x12_errors import EnvelopeError
 
 __all__ = [
-    "FUNCTIONAL_IDS", "ISA_LENGTH", "ISA_WIDTHS", "LISTING", "MAX_ERRORS", "MAX_KEPT",
+    "FUNCTIONAL_IDS", "ISA_LENGTH", "ISA_WIDTHS", "LISTING", "MAX_ERRORS", "MAX_FILE_ERRORS", "MAX_KEPT",
     "MAX_SET_SEGMENTS", "ControlNumbers", "EnvelopeError", "Envelopes", "Group", "Transaction",
     "check_envelopes", "check_gs", "check_isa", "iter_transactions",
 ]
 
 MAX_ERRORS = 200            # per interchange, group or transaction; the rest are counted
+MAX_FILE_ERRORS = 10_000    # errors in one file after which the rest of it is not read
 LISTING = 100               # well-formed transaction sets listed per group by the checks
 MAX_SET_SEGMENTS = 1_000_000    # segments kept for one set by iter_transactions
 
@@ -73,6 +74,7 @@ class Envelopes(EnvelopeHandlers):
         self.interchange_count = 0
         self.errors: list[X12Error] = []
         self.suppressed = 0
+        self._error_count = 0                   # errors noted so far, suppressed ones included
         self._ic: Interchange | None = None
         self._group: Group | None = None
         self._tx: Transaction | None = None
@@ -89,7 +91,19 @@ class Envelopes(EnvelopeHandlers):
     def __iter__(self) -> Iterator[Transaction]:
         for batch in self.reader.batches():
             yield from self._batch(batch)
+            if self._error_count >= MAX_FILE_ERRORS:
+                self._stop_reading()
+                break
         yield from self._close_interchange(None)
+
+    def _stop_reading(self) -> None:
+        """Give up on a file that is mostly errors: garbage costs more per byte than good data
+        (an 'ISA*' every four bytes is a header to try), so its cost is bounded here."""
+        offset, size = self.reader.skip_rest()
+        self.errors.append(EnvelopeError(
+            "file.too_many_errors", f"{self._error_count:,} errors found before byte {offset:,}; "
+            f"the rest of the file ({size:,} bytes) was not read: this does not look like X12 "
+            f"a supplier meant to send; ask them what it is", offset=offset))
 
     def all_errors(self) -> list[X12Error]:
         """File, interchange and group problems, and those of the sets listed by the checks."""
@@ -249,6 +263,7 @@ class Envelopes(EnvelopeHandlers):
             error.group_control = group.control
         if isinstance(where, Transaction):
             error.set_control = where.control
+        self._error_count += error.is_error
         if len(where.errors) < MAX_ERRORS:
             where.errors.append(error)
         else:

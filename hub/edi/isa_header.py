@@ -22,6 +22,10 @@ ISA_WINDOW = 1024               # any ISA, however padded or wrapped, ends withi
 BOM = b"\xef\xbb\xbf"
 SKIPPABLE = b" \t\r\n\x00\x1a"  # blank space, NUL padding and DOS end-of-file between interchanges
 ALNUM = re.compile(rb"[A-Za-z0-9]")
+# Where an interchange may start: 'ISA' at the start of a word ('VISA*' is no header) and
+# followed by a plausible element separator. Found by one C-level search through garbage;
+# the literal 'ISA' comes first so the search skips from one 'ISA' to the next at memchr speed.
+_ISA_START = re.compile(rb"ISA(?<![A-Za-z0-9]ISA)[^A-Za-z0-9 \t\r\n\x00\x1a]")
 
 
 def _latin1_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
@@ -67,8 +71,8 @@ class IsaFinder:
                 buf = self._buf
                 garbage[:] = [self._pos + k, -k, buf[k:k + 40], False]
             j = _next_isa(buf, k + 1)
-            if j < 0:       # keep two bytes: they may be the start of "ISA"
-                j = max(k + 1, len(buf) - 2) if not self._eof else len(buf)
+            if j < 0:       # keep three bytes: they may be the start of "ISA" and its separator
+                j = max(k + 1, len(buf) - 3) if not self._eof else len(buf)
             garbage[3] = garbage[3] or ALNUM.search(buf, k, j) is not None
             self._skip(j, garbage)
             if j == len(buf) or j + 4 > len(buf):
@@ -258,8 +262,6 @@ def _skip_blank(buf: bytes) -> int:
 
 
 def _next_isa(buf: bytes, start: int) -> int:
-    """Index of the next 'ISA' not preceded by a letter or digit, or -1."""
-    j = buf.find(b"ISA", start)
-    while j > 0 and buf[j - 1:j].isalnum():
-        j = buf.find(b"ISA", j + 1)
-    return j
+    """Index of the next 'ISA' that may start an interchange (see _ISA_START), or -1."""
+    m = _ISA_START.search(buf, start)
+    return m.start() if m else -1

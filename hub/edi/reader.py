@@ -21,13 +21,15 @@ Segment, Batch, Span), :mod:`hub.edi.isa_header` (finding and reading the ISA) a
 from __future__ import annotations
 
 import io
+import re
+from functools import lru_cache
 from itertools import chain
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from hub.edi.delimiters import WS, WS_BYTES, Delimiters, visible
 from hub.edi.isa_header import ALNUM, BOM, ISA_WINDOW, SKIPPABLE, IsaFinder
 from hub.edi.segments import Batch, Interchange, Segment, Span
-from hub.edi.tokenizer import ENVELOPE_IDS, _tokenize
+from hub.edi.tokenizer import ENVELOPE_IDS, _empty_warning, _tokenize
 from hub.edi.x12_errors import X12Error
 
 __all__ = [
@@ -86,6 +88,15 @@ class SegmentReader(IsaFinder):
             yield Batch(ic, [isa[1]], isa[2], isa[3], [0], ["ISA"], problems)
             yield from self._body(ic)
 
+    def skip_rest(self) -> tuple[int, int]:
+        """Stop reading: skip what is left of the stream; return where it began and its size."""
+        offset, size = self._pos, len(self._buf)
+        self._drop(size)
+        while data := self._read(1 << 20):
+            size += len(data)
+        self._eof = True
+        return offset, size
+
     # -- buffer -----------------------------------------------------------------------------
 
     def _more(self) -> bool:
@@ -118,12 +129,21 @@ class SegmentReader(IsaFinder):
     def _body(self, ic: Interchange) -> Iterator[Batch]:
         """Yield batches until the IEA, a new ISA, the end of the stream or a dead end."""
         term, opening = ic.term_bytes, True
+        sep = ic.delimiters.element.encode(ic.encoding)
+        isa_first, next_isa = _isa_search(term, sep)
         while True:
             if len(self._buf) < self.chunk_size:
                 self._more()
-            # In the first chunk of an interchange, cut after a possible IEA: when a chunk
-            # holds many small interchanges, each is then split once, not once per chunk.
-            cut = _stop_hint(self._buf, term) if opening else self._buf.rfind(term)
+            if isa_first(self._buf):
+                # A new ISA right here ends this interchange (without its IEA).
+                if self._empties:
+                    yield self._empties_before_isa(ic)
+                return
+            # In the first chunk of an interchange, cut after a possible IEA or before a new
+            # ISA: when a chunk holds many small interchanges, each is then split once, not
+            # once per interchange before it in the chunk.
+            cut, before_isa = _stop_hint(self._buf, term, next_isa) if opening else \
+                (self._buf.rfind(term), False)
             opening = False
             while cut < 0 and len(self._buf) <= MAX_SEGMENT_BYTES:
                 seen = len(self._buf)
@@ -143,20 +163,32 @@ class SegmentReader(IsaFinder):
             if final and not self._buf[:used].strip(SKIPPABLE):
                 self._drop(used)
                 return
-            batch, consumed, ended = self._build(ic, self._buf[:used], final)
+            batch, consumed, ended = self._build(ic, self._buf[:used], final, before_isa)
             self._drop(consumed)
             if batch is not None:
                 yield batch
-            if ended or final:
+            if ended or final or before_isa:
                 return
 
-    def _build(self, ic: Interchange, body: bytes, final: bool) -> tuple[Batch | None, int, bool]:
+    def _empties_before_isa(self, ic: Interchange) -> Batch:
+        """The warning about empty segments left over at the end of an interchange."""
+        problems: list[X12Error] = []
+        _empty_warning(self._empties, self._number, ic.delimiters.terminator == "\n", problems)
+        self._empties = 0
+        return Batch(ic, [], self._number, None, [], [], problems)
+
+    def _build(self, ic: Interchange, body: bytes, final: bool,
+               before_isa: bool = False) -> tuple[Batch | None, int, bool]:
         """Turn a run of whole segments into a batch; stop after an IEA or before a new ISA."""
         d, problems, first = ic.delimiters, [], self._number
         span = Span(ic, body, self._pos, first)
         text = self._decode(body, ic, problems)
         fields, marks, unterminated, span.stripped, self._empties = _tokenize(
             text, d, first, problems, self._empties)
+        if before_isa and self._empties:
+            # Empty segments just before a new ISA are this interchange's.
+            _empty_warning(self._empties, first + len(fields), d.terminator == "\n", problems)
+            self._empties = 0
         consumed, ended = len(body), final
         kinds = [fields[m][0] for m in marks]
         if "IEA" in kinds or "ISA" in kinds:
@@ -210,8 +242,24 @@ def _before_cut(problem: X12Error, stop: int, cut: int, at_iea: bool) -> bool:
     return not at_iea and problem.segment_position == stop and problem.code == "segment.empty"
 
 
-def _stop_hint(buf: bytes, term: bytes) -> int:
-    """Index of the terminator to cut at: the one after the first 'IEA', else the last one."""
+@lru_cache(maxsize=64)
+def _isa_search(term: bytes, sep: bytes) -> tuple[Callable[[bytes], re.Match | None],
+                                                  Callable[[bytes], re.Match | None]]:
+    """Two tests for an ISA segment, as the tokenizer reads one with these delimiters: at the
+    start of a buffer (blank space, 'ISA', the element separator), and the next one in it (a
+    terminator, blank space, 'ISA', the element separator)."""
+    isa = rb"[ \t\r\n]*ISA" + re.escape(sep)
+    return re.compile(isa).match, re.compile(re.escape(term) + isa).search
+
+
+def _stop_hint(buf: bytes, term: bytes,
+               next_isa: Callable[[bytes], re.Match | None]) -> tuple[int, bool]:
+    """Index of the terminator to cut at, and whether a new ISA follows it: the one after the
+    first 'IEA' or the one before the next segment that starts with 'ISA', whichever comes
+    first; else the last one."""
     j = buf.find(b"IEA")
     q = buf.find(term, j) if j >= 0 else -1
-    return q if q >= 0 else buf.rfind(term)
+    m = next_isa(buf)
+    if m is not None and (q < 0 or m.start() < q):
+        return m.start(), True
+    return (q, False) if q >= 0 else (buf.rfind(term), False)

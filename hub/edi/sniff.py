@@ -1,31 +1,36 @@
 """Tell what a received document is from its first bytes: X12, XML, or neither.
 
-Byte order marks and leading white space are skipped. XML is recognised in the encodings an
-XML parser detects on its own (UTF-8, UTF-16 and UTF-32, with or without a byte order mark),
-so a supplier's UTF-16 answer is not mistaken for a broken X12 file.
+XML is recognised in every encoding an XML parser detects on its own (XML 1.0, appendix F:
+UTF-8, UTF-16, UTF-32, with or without a byte-order mark, by the mark or by how '<' is
+spelled), so a supplier's UTF-16 answer is never mistaken for a broken X12 file. X12 starts
+with ISA once a byte-order mark and blank space are skipped.
 """
 
 from __future__ import annotations
 
-_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")
-# "<" (optionally after white space) in UTF-16/32 without a byte order mark.
-_WIDE_LT = (b"\x00\x00\x00<", b"<\x00\x00\x00", b"\x00<", b"<\x00")
-_SPACE = b" \t\r\n"
+import codecs
+
+# UTF-32's marks come first: FF FE 00 00 begins with UTF-16's FF FE.
+_MARKS = ((codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+          (codecs.BOM_UTF16_LE, "utf-16-le"))
+_UNMARKED = ((b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"), (b"\0<", "utf-16-be"),
+             (b"<\0", "utf-16-le"))
 
 
 def sniff(head: bytes) -> str:
-    """``"x12"``, ``"xml"`` or ``"unknown"`` for a document starting with ``head``."""
-    bom = next((b for b in _BOMS if head.startswith(b)), b"")
-    body = head[len(bom):]
-    if bom in (b"", b"\xef\xbb\xbf"):
-        text = body.lstrip(_SPACE)
-        if text.startswith(b"<"):
-            return "xml"
-        if text.startswith(b"ISA"):
-            return "x12"
-        if not bom and body.startswith(_WIDE_LT):
-            return "xml"
-        return "unknown"
-    # A wide encoding: drop the zero bytes of ASCII characters to look at the text.
-    text = body.replace(b"\x00", b"").lstrip(_SPACE)
-    return "xml" if text.startswith(b"<") else "unknown"
+    """``"xml"``, ``"x12"`` or ``"unknown"`` for a document starting with ``head``."""
+    encoding, start = "utf-8", 0
+    for mark, codec in _MARKS:
+        if head.startswith(mark):
+            encoding, start = codec, len(mark)
+            break
+    else:
+        for spelling, codec in _UNMARKED:
+            if head.startswith(spelling):
+                encoding = codec
+                break
+    text = head[start:].decode(encoding, "ignore").lstrip(" \t\r\n")   # a cut character is ignored
+    if text.startswith("<"):
+        return "xml"
+    return "x12" if encoding == "utf-8" and text.startswith("ISA") else "unknown"

@@ -15,7 +15,8 @@ from lxml import etree
 from hub.errors import DocumentError
 
 # The spelling of an entity declaration in the encodings XML parsers detect on their own.
-_ENTITY_DECLS = tuple("<!ENTITY".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+_ENTITY_DECLS = tuple("<!ENTITY".encode(codec) for codec in
+                      ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
 
 
 class XmlSecurityError(DocumentError):

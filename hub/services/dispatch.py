@@ -3,6 +3,11 @@
 Claiming commits a lease first, delivery happens outside any transaction, and the results
 of the batch are recorded together. A worker that dies in between leaves leases that
 expire; the next worker sends again and the transport recognises a file that had arrived.
+
+A worker that was only stopped (a pause, a swapped-out VM) may wake after its lease expired
+and another worker took the document over. It checks its claim just before the transport
+publishes (renewing the lease if it still holds it) and again when it records outcomes;
+work it no longer owns is dropped with a log line: no state change, no Incident.
 """
 
 from __future__ import annotations
@@ -17,18 +22,24 @@ from typing import Callable, Protocol
 from hub.domain.model import IncidentDraft
 from hub.domain.retry import CircuitBreaker, backoff_seconds
 from hub.domain.states import PoState
-from hub.errors import DeliveryError
+from hub.errors import DeliveryError, DeliveryWithdrawnError
 from hub.services.ports import HubContext
 
 LEASE = timedelta(minutes=5)
 _ARCHIVE_KEY = "archive.unwritable:out"
+# Until this long before its lease ends, a worker knows it still holds its claim without
+# asking the store: nobody may claim a row before its lease has expired by their own clock.
+# The margin covers clock differences between machines and the publishing itself.
+LEASE_MARGIN = timedelta(minutes=1)
 log = logging.getLogger("edihub.dispatch")
 
 
 class Sender(Protocol):
     """Delivers one document to a partner (hub.adapters.delivery.TransportPool)."""
 
-    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str) -> dict: ...
+    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str,
+             attempt: int = 1, may_publish: Callable[[], bool] | None = None) -> dict:
+        """Deliver; ``may_publish`` is asked right before publishing (False: withdraw)."""
 
 
 class Archiver(Protocol):
@@ -49,6 +60,7 @@ class DispatchReport:
     retrying: int = 0
     failed: int = 0
     deferred: int = 0
+    superseded: int = 0     # claims another worker took over meanwhile: left to it
     # One (partner or channel, what happened) per document not delivered.
     problems: list[tuple[str, str]] = field(default_factory=list)
 
@@ -82,7 +94,7 @@ class Dispatcher:
             if self.should_stop():
                 outcomes.append((item, "release", None))  # not attempted: give it back
                 continue
-            outcomes.append(self._deliver(item))
+            outcomes.append(self._deliver(item, now + LEASE))
         self._record(outcomes, report)
         return report
 
@@ -127,14 +139,17 @@ class Dispatcher:
             pass
         return total
 
-    def _deliver(self, item):
+    def _deliver(self, item, lease_until: datetime):
         # Partners are reached by their id; channels by name and notification kind.
         key = item.partner_id or f"channel:{item.channel}:{item.doc_type}"
         breaker = self.breakers.setdefault(key, CircuitBreaker())
         if not breaker.allow(time.monotonic()):
             return (item, "defer", None)
         try:
-            receipt = self.sender.send(key, item.filename, item.payload, item.content_type)
+            receipt = self.sender.send(key, item.filename, item.payload, item.content_type,
+                                       item.attempts, lambda: self._still_ours(item, lease_until))
+        except DeliveryWithdrawnError:
+            return (item, "withdrawn", None)
         except DeliveryError as exc:
             breaker.failed(time.monotonic())
             return (item, "error", exc)
@@ -146,12 +161,24 @@ class Dispatcher:
         breaker.succeeded()
         return (item, "sent", receipt)
 
+    def _still_ours(self, item, lease_until: datetime) -> bool:
+        """The check before publishing: True while the lease is surely unexpired; nearer its
+        end (or past it), renew the lease on ``item`` if this worker's claim is still the
+        current one."""
+        if self.hub.clock() < lease_until - LEASE_MARGIN:
+            return True
+        with self.hub.uow() as uow:
+            ours = uow.outbox.renew(item.id, self.worker_id, item.attempts, self.hub.clock() + LEASE)
+            uow.commit()
+        return ours
+
     def _record(self, outcomes: list, report: DispatchReport) -> None:
         if not outcomes:
             return
         now = self.hub.clock()
         incidents, sent_pos, failed_pos, events, recovered = [], [], [], [], set()
         with self.hub.uow() as uow:
+            outcomes = self._still_held(uow, outcomes, report)
             recorded = uow.outbox.mark_sent_many([(item.id, detail) for item, what, detail in outcomes
                                                   if what == "sent"], now)
             for item, what, detail in outcomes:
@@ -192,11 +219,30 @@ class Dispatcher:
             uow.repo.advance_purchase_orders(failed_pos, PoState.FAILED, now)
             uow.repo.resolve_incidents([f"delivery:{p}" for p in recovered if p], now,
                                        "delivered again: the partner is reachable")
-            # A document retried by hand is delivered: what said it had failed is over.
-            uow.repo.resolve_incidents_of_interchanges(recorded, now, "delivered")
+            # An Incident about a document that is in fact delivered closes itself (one that
+            # failed and was retried by hand, one a worker held up past its lease had filed).
+            uow.repo.resolve_incidents_of_interchanges(recorded, now,
+                                                       "delivered: the partner has the document")
             uow.repo.file_incidents(incidents, now)
             uow.repo.add_events(events)
             uow.commit()
+
+
+    def _still_held(self, uow, outcomes: list, report: DispatchReport) -> list:
+        """The outcomes of claims this worker still holds; the others are left to the worker
+        that took them over (a log line, nothing recorded)."""
+        held = uow.outbox.held([(item.id, item.attempts) for item, _, _ in outcomes], self.worker_id)
+        kept = []
+        for outcome in outcomes:
+            item, what, _ = outcome
+            if item.id in held and what != "withdrawn":
+                kept.append(outcome)
+                continue
+            report.superseded += 1
+            log.info("%s (interchange %s, attempt %s): another worker took it over while this "
+                     "one was held up; left to it (this attempt: %s)", item.filename, item.id,
+                     item.attempts, what)
+        return kept
 
 
 def _delivery_incident(item, exc: DeliveryError, max_attempts: int,

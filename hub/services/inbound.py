@@ -21,8 +21,8 @@ from hub.adapters.repository import ConcurrentUpdateError
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Partner
 from hub.domain.states import InterchangeState
-from hub.edi.sniff import sniff
 from hub.edi.ack_writer import EchoCheck
+from hub.edi.sniff import sniff
 from hub.services.acks import AckTracker, queue_acks, wants_ack
 from hub.services.apply import Answer, apply_answers
 from hub.services.ports import HubContext

@@ -2,22 +2,27 @@
 
 One call handles one batch in one transaction. Idempotent on (channel, channel_order_id):
 the same order again changes nothing; different content under the same id is a conflict.
-Records that are not orders at all become Incidents keeping what was sent.
+Records that are not orders at all become Incidents keeping what was sent. A record that
+breaks anything on its way (reading, hashing, routing, storing) is refused alone: the others
+of its batch still go in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from hub.domain.model import IncidentDraft, Order, canonical_json, content_hash
 from hub.errors import OrderInputError
 from hub.services.fulfil import Outcome, decide, queue, record_stops
-from hub.services.order_input import parse_order
+from hub.services.order_input import parse_order, shown
 from hub.services.ports import HubContext
+
+log = logging.getLogger("edihub.intake")
 
 CREATED, UNCHANGED, CONFLICT, INVALID = "created", "unchanged", "conflict", "invalid"
 
@@ -56,6 +61,20 @@ class IntakeResult:
 
 def accept(hub: HubContext, batch: list[Submission], channel: str | None = None) -> list[IntakeResult]:
     """Check, store, route and queue a batch of submissions; one result per submission."""
+    try:
+        return _accept_retrying(hub, batch, channel)
+    except (OperationalError, InterfaceError):
+        raise  # the store itself is unavailable: no record is to blame
+    except Exception as exc:
+        if len(batch) == 1:
+            return [_refuse_unstorable(hub, batch[0], channel, exc)]
+        # Some record broke the batch's transaction: halve until it stands alone, so only it
+        # is refused and every other record goes in.
+        half = len(batch) // 2
+        return accept(hub, batch[:half], channel) + accept(hub, batch[half:], channel)
+
+
+def _accept_retrying(hub: HubContext, batch: list[Submission], channel: str | None) -> list[IntakeResult]:
     for attempt in range(3):
         try:
             return _accept_once(hub, batch, channel)
@@ -73,15 +92,11 @@ def _accept_once(hub: HubContext, batch: list[Submission], channel: str | None) 
     incidents: list[IncidentDraft] = []
     fresh: dict[tuple[str, str], tuple[int, Order, str, str]] = {}
     for n, sub in enumerate(batch):
-        order, problems = _parse(sub, channel, hub)
+        order, payload, digest, problems = _checked(sub, channel, hub)
         if problems:
-            results[n] = IntakeResult(sub.source, INVALID, problems=problems,
-                                      channel=str((sub.data or {}).get("channel") or channel or ""),
-                                      channel_order_id=str((sub.data or {}).get("channel_order_id") or ""))
+            results[n] = _invalid(sub, channel, problems)
             incidents.append(_invalid_incident(sub, problems, results[n].channel))
             continue
-        payload = canonical_json(order)
-        digest = content_hash(payload)
         if order.key in fresh:  # the same order twice in one batch
             results[n] = _repeat(sub.source, order, fresh[order.key][2], payload, digest,
                                  None, incidents)
@@ -119,6 +134,43 @@ def _accept_once(hub: HubContext, batch: list[Submission], channel: str | None) 
     if outcome.queued:
         hub.on_queued()
     return results
+
+
+def _checked(sub: Submission, channel: str | None,
+             hub: HubContext) -> tuple[Order | None, str, str, list[str]]:
+    """The order, its canonical JSON and hash, or the problems that refuse it."""
+    try:
+        order, problems = _parse(sub, channel, hub)
+        if problems:
+            return None, "", "", problems
+        payload = canonical_json(order)
+        return order, payload, content_hash(payload), []
+    except Exception as exc:  # whatever one record breaks refuses that record only
+        log.exception("%s could not be read as an order", sub.source)
+        return None, "", "", [f"could not be read as an order ({type(exc).__name__}: {shown(str(exc))})"]
+
+
+def _invalid(sub: Submission, channel: str | None, problems: list[str]) -> IntakeResult:
+    data = sub.data if isinstance(sub.data, dict) else {}
+    return IntakeResult(sub.source, INVALID, problems=problems,
+                        channel=shown(str(data.get("channel") or channel or ""))[:40],
+                        channel_order_id=shown(str(data.get("channel_order_id") or ""))[:80])
+
+
+def _refuse_unstorable(hub: HubContext, sub: Submission, channel: str | None,
+                       exc: Exception) -> IntakeResult:
+    """A record whose storing failed for a reason of its own: refused, kept in an Incident."""
+    log.error("%s could not be stored", sub.source, exc_info=exc)
+    result = _invalid(sub, channel, [f"could not be stored ({type(exc).__name__}: "
+                                     f"{shown(str(exc).splitlines()[0] if str(exc) else '')})"])
+    try:
+        with hub.uow() as uow:
+            uow.repo.file_incidents([_invalid_incident(sub, result.problems, result.channel)],
+                                    hub.clock())
+            uow.commit()
+    except Exception:  # the result still reports the refusal to the sender
+        log.exception("the Incident about %s could not be filed", sub.source)
+    return result
 
 
 def _parse(sub: Submission, channel: str | None, hub: HubContext) -> tuple[Order | None, list[str]]:
@@ -169,8 +221,10 @@ def differences(old, new, path: str = "") -> list[str]:
 
 def _invalid_incident(sub: Submission, problems: list[str], channel: str) -> IncidentDraft:
     raw = sub.raw or (json.dumps(sub.data, default=str, ensure_ascii=False) if sub.data is not None else "")
+    # Lone surrogates (from JSON escapes) cannot be stored as UTF-8: keep them as escapes.
+    raw = raw.encode("utf-8", "backslashreplace").decode("utf-8")
     digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
     return IncidentDraft(code="intake.invalid_order", channel=channel,
-                         message=f"{sub.source}: order refused: {'; '.join(problems)}",
+                         message=shown(f"{sub.source}: order refused: {'; '.join(problems)}"),
                          detail={"source": sub.source, "problems": problems, "raw": raw[:4096]},
                          dedupe_key=f"intake.invalid:{sub.source}:{digest}")

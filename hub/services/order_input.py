@@ -21,15 +21,26 @@ _CUSTOMER = {"id": 80, "name": 120, "email": 254, "phone": 40}
 _SHIP_TO = {"name": 120, "address1": 120, "address2": 120, "city": 80, "state": 40,
             "postal_code": 20, "country": 2}
 _LINE = ("line_id", "sku", "quantity", "unit_price", "description")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")         # anywhere but a description
-_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # descriptions may hold tabs and line breaks
+# C0 and C1 control characters; descriptions may hold tabs and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# JSON's \ud800 escapes decode to lone surrogates: text Python holds but UTF-8 cannot carry.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+EARLIEST_YEAR = 1900
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class _Problems(list):
     def add(self, path: str, problem: str) -> None:
-        self.append(f"{path}: {problem}")
+        # A path may echo a field name the sender chose: keep the message printable and storable.
+        self.append(f"{shown(path)}: {problem}")
+
+
+def shown(text: str) -> str:
+    """``text`` with control characters and lone surrogates written as escapes (``\\ud800``)."""
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def parse_order(data: Any, channel: str | None = None) -> Order:
@@ -50,9 +61,10 @@ def parse_order(data: Any, channel: str | None = None) -> Order:
         coid = str(coid)  # numeric ids are common in shop exports; the key is text
     coid = _text(p, "channel_order_id", coid, 80, required=True)
     placed = _timestamp(p, "placed_at", data.get("placed_at"))
-    currency = _text(p, "currency", data.get("currency"), 3, required=True).upper()
+    sent = _text(p, "currency", data.get("currency"), 3, required=True)
+    currency = sent.upper()
     if currency and not _CURRENCY.match(currency):
-        p.add("currency", f"must be an ISO 4217 code such as USD, got {currency!r}")
+        p.add("currency", f"must be an ISO 4217 code such as USD, got {sent!r}")
     customer = _customer(p, data.get("customer"))
     ship_to = _ship_to(p, data.get("ship_to"))
     lines = _lines(p, data.get("lines"))
@@ -136,6 +148,9 @@ def _text(p: _Problems, path: str, value: Any, max_len: int, required: bool = Fa
         p.add(path, "is required")
     elif len(value) > max_len:
         p.add(path, f"is {len(value)} characters long; at most {max_len}")
+    elif lone := _SURROGATE.search(value):
+        p.add(path, f"is not valid Unicode: it holds a lone surrogate ({shown(lone[0])}), "
+                    "which no character encoding can carry")
     elif (_CONTROL_TEXT if multiline else _CONTROL).search(value):
         p.add(path, "contains control characters")
     return value
@@ -151,8 +166,8 @@ def _quantity(p: _Problems, path: str, value: Any) -> int:
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 12:
         value = "a number of more than 12 digits"
     if not isinstance(value, int) or isinstance(value, bool):
-        shown = repr(value)
-        p.add(path, f"must be a whole number, got {shown if len(shown) <= 40 else shown[:40] + '...'}")
+        text = repr(value)
+        p.add(path, f"must be a whole number, got {text if len(text) <= 40 else text[:40] + '...'}")
         return 0
     if value <= 0:
         p.add(path, f"must be greater than 0, got {value}")
@@ -187,8 +202,15 @@ def _timestamp(p: _Problems, path: str, value: Any) -> datetime:
     except ValueError:
         p.add(path, f"{value!r} is not an ISO 8601 time such as 2026-11-25T10:00:00Z")
         return datetime.now(timezone.utc)
-    # A time without zone is taken as UTC: marketplace exports often omit it.
-    return ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    try:
+        # A time without zone is taken as UTC: marketplace exports often omit it.
+        ts = ts.replace(tzinfo=timezone.utc) if ts.tzinfo is None else ts.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is past the end of the calendar in UTC
+        p.add(path, f"{value!r} lies outside the years 1 to 9999 once converted to UTC")
+        return datetime.now(timezone.utc)
+    if ts.year < EARLIEST_YEAR:
+        p.add(path, f"{value!r} is before {EARLIEST_YEAR}: not a time an order was placed")
+    return ts
 
 
 def _unknown(p: _Problems, prefix: str, data: dict, allowed: tuple[str, ...]) -> None:

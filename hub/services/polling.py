@@ -17,6 +17,7 @@ from typing import Callable
 from hub.domain.model import IncidentDraft
 from hub.errors import DeliveryError
 from hub.services.inbound import Arrival, ReceiveReport, Receiver, record_failure
+from hub.services.inbox import note_skipped
 from hub.services.ports import HubContext
 
 log = logging.getLogger("edihub.inbound")
@@ -87,7 +88,10 @@ class InboxPoller:
 
     def _poll(self, partner_id: str, should_stop, report: PollReport) -> None:
         transport = self.transports.get(partner_id)
-        for remote in transport.list_inbox():
+        listing = transport.list_inbox()
+        # Files skipped for their names never block the others; an operator hears of them.
+        note_skipped(self.hub, partner_id, getattr(listing, "skipped", ()))
+        for remote in listing:
             if should_stop():
                 break   # the files left wait for the next poll, untouched
             path, sha, size = self.archive.store_in_with(lambda sink: transport.fetch(remote.name, sink),

@@ -84,6 +84,59 @@ def test_bad_bodies_get_clear_errors(client, body, status, needle):
     assert needle in json.dumps(resp.get_json())
 
 
+def _with_text(path: tuple, text: str) -> dict:
+    o = order(channel_order_id="WS-T")
+    target = o
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = text
+    return o
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    (b"[" * 100_000, 400, "its JSON is nested too deeply"),
+    (b'{"lines": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "its JSON is nested too deeply"),
+    (json.dumps(order(placed_at="9999-12-31T23:59:59-23:59")).encode(), 422,
+     "placed_at: '9999-12-31T23:59:59-23:59' lies outside the years 1 to 9999 once converted to UTC"),
+    (json.dumps(order(placed_at="0001-01-01T00:00:00+01:00")).encode(), 422,
+     "placed_at: '0001-01-01T00:00:00+01:00' lies outside the years 1 to 9999"),
+    (json.dumps(_with_text(("customer", "name"), "Ann \ud800")).encode(),
+     422, "customer.name: is not valid Unicode: it holds a lone surrogate (\\ud800)"),
+    (json.dumps(_with_text(("lines", 0, "sku"), "\udfff")).encode(),
+     422, "lines[0].sku: is not valid Unicode"),
+    (json.dumps({**order(), "\ud800": 1}).encode(), 422, "\\ud800: unknown field"),
+    (json.dumps(_with_text(("ship_to", "city"), "Aus\x85tin")).encode(), 422,
+     "ship_to.city: contains control characters"),
+    (json.dumps(order(currency="dollars")).encode(), 422, "got 'dollars'"),
+])
+def test_hostile_bodies_are_refused_not_crashed(client, hub, body, status, needle):
+    resp = client.post("/api/v1/orders", data=body, headers={**auth(), "Content-Type": "application/json"})
+    assert resp.status_code == status
+    said = resp.get_json()
+    assert needle in " ".join(said.get("problems", [said["message"]]))
+    with hub.uow(readonly=True) as uow:  # nothing half-stored; a refused order is an Incident
+        assert uow.repo.find_order("webshop", "WS-T") is None
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "application/json; charset=latin-1"])
+def test_a_body_that_is_not_json_in_utf8_is_415(client, content_type):
+    headers = {**auth(), **({"Content-Type": content_type} if content_type else {})}
+    resp = client.post("/api/v1/orders", data=json.dumps(order()), headers=headers)
+    assert resp.status_code == 415
+    assert resp.get_json()["error"] == "unsupported_media_type"
+    assert "Content-Type: application/json" in resp.get_json()["message"] or "UTF-8" in \
+        resp.get_json()["message"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8",
+                                          "Application/JSON; charset=UTF-8"])
+def test_a_charset_parameter_of_utf8_is_fine(client, content_type):
+    resp = client.post("/api/v1/orders", data=json.dumps(order()),
+                       headers={**auth(), "Content-Type": content_type})
+    assert resp.status_code == 201
+
+
 def test_tokens_are_required_and_bound_to_their_channel(client):
     assert client.post("/api/v1/orders", json=order()).status_code == 401
     assert client.post("/api/v1/orders", json=order(), headers=auth("wrong-token-000000000")).status_code == 401
@@ -95,7 +148,8 @@ def test_tokens_are_required_and_bound_to_their_channel(client):
 
 def test_body_over_the_limit_is_413(app):
     app.config["MAX_CONTENT_LENGTH"] = 1024
-    resp = app.test_client().post("/api/v1/orders", data=b"x" * 4096, headers=auth())
+    resp = app.test_client().post("/api/v1/orders", data=b"x" * 4096,
+                                  headers={**auth(), "Content-Type": "application/json"})
     assert resp.status_code == 413
     assert resp.get_json()["error"] == "request_entity_too_large"
 

@@ -174,3 +174,63 @@ def test_x12_check_reports_each_file_and_fails_on_errors():
     assert bad.exit_code == 1
     assert "iea.control" in bad.output and "856_nodex12_1.edi" in bad.output
     assert "nonexistent.edi" in bad.output
+
+
+def _good_lines(home: Path, n: int = 3) -> list[dict]:
+    good = json.loads((home / "samples/orders.jsonl").read_text().splitlines()[0])
+    return [{**good, "channel_order_id": f"GOOD-{k}"} for k in range(1, n + 1)]
+
+
+def _hostile(base: dict) -> list[str]:
+    """One JSON text per value that broke a whole batch: nesting, the calendar's edges, a surrogate."""
+    name = {**base["customer"], "name": "Ann \ud800"}
+    return ["[" * 100_000,
+            json.dumps({**base, "channel_order_id": "BAD-LATE", "placed_at": "9999-12-31T23:59:59-23:59"}),
+            json.dumps({**base, "channel_order_id": "BAD-EARLY", "placed_at": "0001-01-01T00:00:00+01:00"}),
+            json.dumps({**base, "channel_order_id": "BAD-U", "customer": name})]
+
+
+def _stored_ids(home: Path) -> set[str]:
+    hub = bootstrap(home)
+    with hub.uow(readonly=True) as uow:
+        ids = set(uow.conn.scalars(select(t.orders.c.channel_order_id)))
+    hub.close()
+    return ids
+
+
+def test_import_json_lines_refuses_each_hostile_line_alone(demo_home, tmp_path):
+    g1, g2, g3 = (json.dumps(o) for o in _good_lines(demo_home))
+    bad = _hostile(json.loads(g1))
+    f = tmp_path / "orders.jsonl"
+    f.write_text("\n".join([g1, bad[0], g2, bad[1], bad[2], bad[3], g3]) + "\n")
+    result = edihub(demo_home, "orders", "import", str(f))
+    assert result.exit_code == 1
+    assert "3 created, 0 already there, 0 conflicting, 4 refused" in result.output
+    assert "orders.jsonl line 2: invalid: not an order: its JSON is nested too deeply" in result.output
+    assert "orders.jsonl line 4 (webshop/BAD-LATE): invalid: placed_at:" in result.output
+    assert "orders.jsonl line 5 (webshop/BAD-EARLY): invalid: placed_at:" in result.output
+    assert "orders.jsonl line 6 (webshop/BAD-U): invalid: customer.name: is not valid Unicode" in result.output
+    assert _stored_ids(demo_home) == {"GOOD-1", "GOOD-2", "GOOD-3"}
+
+
+def test_import_json_array_refuses_each_hostile_item_alone(demo_home, tmp_path):
+    good = [json.dumps(o) for o in _good_lines(demo_home)]
+    bad = _hostile(json.loads(good[0]))
+    f = tmp_path / "orders.json"
+    f.write_text("[\n" + ",\n".join([good[0], bad[0] + "]" * 100_000, good[1], *bad[1:], good[2]]) + "\n]\n")
+    result = edihub(demo_home, "orders", "import", str(f))
+    assert "3 created, 0 already there, 0 conflicting, 4 refused" in result.output
+    assert "orders.json item 2 (line 3): invalid: not an order: its JSON is nested too deeply" in result.output
+    assert "orders.json item 4 (line 5) (webshop/BAD-LATE): invalid: placed_at:" in result.output
+    assert "orders.json item 6 (line 7) (webshop/BAD-U): invalid: customer.name:" in result.output
+    assert _stored_ids(demo_home) == {"GOOD-1", "GOOD-2", "GOOD-3"}
+
+
+def test_import_csv_refuses_a_row_off_the_calendar_alone(demo_home, tmp_path):
+    f = tmp_path / "export.csv"
+    late = row("M2").replace("2026-11-25T09:00:00Z", "9999-12-31T23:59:59-23:59")
+    f.write_text(HEADER + row("M1") + late + row("M3"))
+    result = edihub(demo_home, "orders", "import", str(f))
+    assert "2 created, 0 already there, 0 conflicting, 1 refused" in result.output
+    assert "export.csv row 3 (marketplace/M2): invalid: placed_at:" in result.output
+    assert _stored_ids(demo_home) == {"M1", "M3"}

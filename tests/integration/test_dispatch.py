@@ -144,3 +144,96 @@ def test_an_archive_folder_that_cannot_be_written_does_not_stop_delivery(store_h
         paths = list(uow.conn.scalars(select(t.interchanges.c.archive_path)))
     assert len(paths) == 2 and all((store_hub.settings.archive_dir / p).is_file() for p in paths)
     assert open_incidents(store_hub) == []                          # closed by itself
+
+
+def test_a_worker_held_past_its_lease_mid_write_leaves_the_delivered_document_alone(
+        store_hub, clock, monkeypatch):
+    # Worker A is stopped while writing the 850 into the supplier's folder, for longer than
+    # its lease; worker B takes the document over and delivers it; then A goes on. A must not
+    # touch the published file, change any state or file an Incident.
+    import transports.folder
+    from hub.bootstrap import bootstrap
+    from tests.support.workers import HeldWorker
+
+    accept(store_hub.context, [Submission("x", order(lines=[order()["lines"][0]]))])   # acme only
+    a = HeldWorker(lambda: store_hub.dispatcher("worker-a").run_once())
+    real_open = open
+
+    def open_then_hold(path, mode="r", *args, **kwargs):
+        fh = real_open(path, mode, *args, **kwargs)
+        if "w" in mode and str(path).endswith(".part"):
+            a.hold()            # A has its temporary file open, nothing written yet
+        return fh
+
+    monkeypatch.setattr(transports.folder, "open", open_then_hold, raising=False)
+    a.start_and_wait_until_held()
+    clock.advance(minutes=6)                                  # past A's five-minute lease
+    b_hub = bootstrap(settings=store_hub.settings, clock=clock)
+    try:
+        b = b_hub.dispatcher("worker-b").run_once()
+    finally:
+        b_hub.close()
+    assert (b.claimed, b.sent) == (1, 1)
+    supplier = store_hub.settings.home / "var/suppliers/acme/to-supplier"
+    [published] = list(supplier.iterdir())
+    content, stat = published.read_bytes(), published.stat()
+
+    report = a.release_and_join()
+    after = published.stat()
+    assert published.read_bytes() == content                  # intact, and written once
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (stat.st_ino, stat.st_mtime_ns,
+                                                                 stat.st_size)
+    assert list(supplier.iterdir()) == [published]             # nothing else left there
+    assert states(store_hub) == [("acme", "sent", 2)]
+    assert po_states(store_hub) == ["sent"]
+    assert open_incidents(store_hub) == []
+    assert (report.sent, report.retrying, report.failed, report.superseded) == (0, 0, 0, 1)
+
+
+def test_an_incident_about_a_document_that_was_delivered_after_all_closes_itself(hub, clock):
+    accept(hub.context, [Submission("x", order(lines=[order()["lines"][0]]))])
+    sender = FakeSender()
+    sender.failures = [DeliveryError("acme: permission denied", False, "transport.refused")]
+    dispatcher(hub, sender).run_once()
+    assert [c for c, _ in open_incidents(hub)] == ["transport.refused"]
+    with hub.uow() as uow:      # an operator requeues it once the partner fixed permissions
+        uow.conn.execute(update(t.interchanges).values(state="queued", done_at=None))
+        uow.commit()
+    assert dispatcher(hub, sender).run_once().sent == 1
+    assert open_incidents(hub) == []
+
+
+def test_results_of_claims_taken_over_meanwhile_are_dropped_not_recorded(hub, clock):
+    # A's send fails (or succeeds) after B has claimed the document: A records nothing.
+    accept(hub.context, [Submission("x", order(lines=[order()["lines"][0]]))])
+
+    class TakenOverMidSend(FakeSender):
+        def send(self, *args, **kwargs):
+            clock.advance(minutes=6)
+            assert dispatcher(hub, FakeSender()).run_once().sent == 1     # B, meanwhile
+            raise DeliveryError("acme: connection reset", True, "transport.unreachable")
+
+    a = Dispatcher(hub.context, TakenOverMidSend(), FakeArchive(), "worker-a")
+    report = a.run_once()
+    assert (report.retrying, report.superseded) == (0, 1)
+    assert states(hub) == [("acme", "sent", 2)] and po_states(hub) == ["sent"]
+    assert open_incidents(hub) == []
+
+
+def test_a_worker_late_in_its_lease_renews_it_and_delivers(hub, clock):
+    # Nobody took the document over: near (or past) the end of its lease the worker asks the
+    # store, keeps its claim for another lease and publishes.
+    accept(hub.context, [Submission("x", order(lines=[order()["lines"][0]]))])
+    leases = []
+
+    class Slow(FakeSender):
+        def send(self, partner_id, filename, payload, content_type, attempt=1, may_publish=None):
+            clock.advance(minutes=7)                       # a long upload, nobody else about
+            with hub.uow(readonly=True) as uow:
+                leases.append(uow.conn.scalar(select(t.interchanges.c.lease_until)))
+            return super().send(partner_id, filename, payload, content_type, attempt, may_publish)
+
+    report = Dispatcher(hub.context, Slow(), FakeArchive(), "w").run_once()
+    assert (report.sent, report.superseded) == (1, 0)
+    assert leases[0] < clock()                     # it had expired, and nobody had claimed it
+    assert states(hub) == [("acme", "sent", 1)] and open_incidents(hub) == []

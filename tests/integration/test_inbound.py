@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import pytest
 from sqlalchemy import select, update
@@ -241,6 +242,33 @@ def test_xml_answers_from_initech(store_hub):
     assert receive(store_hub, despatch, partner=None).state == "duplicate"   # same bytes
 
 
+@pytest.mark.parametrize("encoding, mark", [
+    ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),
+    ("utf-32-le", b"\xff\xfe\x00\x00")])
+def test_an_xml_answer_in_utf16_or_utf32_is_read_as_xml(hub, encoding, mark):
+    # Sniffed as X12 before and refused with "no ISA"; the text must come through intact.
+    accept(hub.context, [Submission("t", order(lines=[order()["lines"][1]]))])  # the lamp: initech
+    hub.dispatcher("w").run_once()
+    with hub.uow(readonly=True) as uow:
+        n = uow.conn.scalar(select(t.purchase_orders.c.po_number))
+    declared = "UTF-16" if encoding.startswith("utf-16") else "UTF-32"
+    despatch = (f'<?xml version="1.0" encoding="{declared}"?>\n<DespatchAdvice version="3.2" '
+                'test="Y"><Header><MessageRef created="2026-11-25T12:00:00+00:00">DA-1</MessageRef>'
+                '<DespatchNo purpose="NEW">DN-Ü1</DespatchNo><DespatchDate time="10:30">26/11/2026'
+                '</DespatchDate><DeliveryDue>28/11/2026</DeliveryDue><Account>ER-20417</Account>'
+                '<Carrier scac="FDEG" service="Straße">FedEx</Carrier><Tracking>7712</Tracking>'
+                f'</Header><Orders count="1"><Order no="{n}"><Line no="1" qty="1" unit="EA">'
+                '<Item code="INI-L-300W" ourCode="LAMP-LED-WHT"/></Line></Order></Orders>'
+                '<Totals lines="1" units="1"/></DespatchAdvice>')
+    report = receive(hub, mark + despatch.encode(encoding), partner="initech")
+    assert report.applied == 1, report
+    assert po_state(hub, n)[0] == "shipped"
+    with hub.uow(readonly=True) as uow:
+        shipment = uow.conn.execute(select(t.shipments.c.shipment_id, t.shipments.c.service)).one()
+    assert tuple(shipment) == ("DN-Ü1", "Straße")
+    assert incidents(hub) == []
+
+
 def test_resuming_a_file_whose_processing_died(store_hub):
     po = sent_po(store_hub)
     asn = x12("856", "SH", ["BSN*00*S1*20261126", "HL*1**S", "HL*2*1*O", f"PRF*{po['po_number']}",
@@ -287,3 +315,35 @@ def test_a_cancelled_ship_notice_is_not_applied(store_hub, purpose):
                                          f"PRF*{po['po_number']}", "HL*3*2*I", "LIN*1", "SN1**4*EA"], 1201))
     assert po_state(store_hub, po["po_number"])[1][0][4] == 0
     assert "asn.cancelled" in incidents(store_hub)
+
+
+def _incident_rows(hub, code: str) -> list[tuple]:
+    i = t.incidents
+    with hub.uow(readonly=True) as uow:
+        return [tuple(r) for r in uow.conn.execute(
+            select(i.c.state, i.c.occurrences, i.c.message).where(i.c.code == code).order_by(i.c.id))]
+
+
+def test_a_file_name_with_a_line_break_does_not_block_the_inbox(hub, demo_home):
+    # Listed, refused by fetch, and the refusal stopped the poll: the good file next to it
+    # was never received. Now it is left alone, once said in an Incident.
+    po = sent_po(hub)
+    inbox = demo_home / "var/suppliers/acme/from-supplier"
+    (inbox / "ack\n1.edi").write_bytes(b"ISA*odd")
+    os.utime(inbox / "ack\n1.edi", (1_000_000, 1_000_000))      # the oldest: looked at first
+    (inbox / "ack-2.edi").write_bytes(x12("997", "FA", ["AK1*PO*1", "AK2*850*0001", "AK5*A",
+                                                        "AK9*A*1*1*1"], 501))
+    [report] = hub.poll_inbox("acme").files
+    assert report.applied == 1
+    assert po_state(hub, po["po_number"])[0] == "acknowledged"
+    assert sorted(os.listdir(inbox)) == ["ack\n1.edi"]               # left where it was
+    [(state, occurrences, message)] = _incident_rows(hub, "inbound.unusable_name")
+    assert (state, occurrences) == ("open", 1)
+    assert message.startswith("acme's inbox holds a file named 'ack\\n1.edi' that the hub leaves "
+                              "alone: it holds control characters")
+    assert hub.poll_inbox("acme").files == [] and hub.poll_inbox("acme").files == []
+    assert [r[:2] for r in _incident_rows(hub, "inbound.unusable_name")] == [("open", 1)]  # once
+    assert "poll" not in " ".join(incidents(hub))                   # the poll itself went fine
+    (inbox / "ack\n1.edi").rename(inbox / "ack-1.edi")              # someone renamed it
+    hub.poll_inbox("acme")
+    assert [r[:2] for r in _incident_rows(hub, "inbound.unusable_name")] == [("resolved", 1)]

@@ -184,3 +184,62 @@ def test_an_operator_releases_a_held_order(store_hub):
     assert incidents == [("resolved", "ops@example.com")]
     with pytest.raises(NotReleasableError, match="is processing"):
         release_order(store_hub.context, held.order_id, "ops@example.com")
+
+
+def test_an_order_refused_for_an_overlong_channel_does_not_take_its_batch_down(store_hub):
+    # The refused order's channel goes into its Incident (a 40-character column: PostgreSQL
+    # enforces the width).
+    results = accept(store_hub.context, [Submission("row 1", order(channel="c" * 500)),
+                                         Submission("row 2", order())])
+    assert [r.status for r in results] == [INVALID, CREATED]
+    assert results[0].problems == ["channel: is 500 characters long; at most 40"]
+    assert count(store_hub, t.incidents) == 1
+
+
+POISON_SQLITE = """CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.channel_order_id = 'WS-POISON'
+BEGIN SELECT RAISE(ABORT, 'the store refuses this order'); END"""
+POISON_PG = ["""CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN
+  IF NEW.channel_order_id = 'WS-POISON' THEN RAISE EXCEPTION 'the store refuses this order'; END IF;
+  RETURN NEW; END $$ LANGUAGE plpgsql""",
+             "CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison()"]
+
+
+def test_an_order_the_store_refuses_is_refused_alone_and_kept(store_hub):
+    # The store itself refuses one order of the batch (a trigger stands in for whatever a
+    # store may refuse): every other order still goes in, the refused one is an Incident.
+    with store_hub.engine.begin() as conn:
+        for sql in ([POISON_SQLITE] if store_hub.engine.dialect.name == "sqlite" else POISON_PG):
+            conn.exec_driver_sql(sql)
+    batch = [Submission(f"line {n}", order(channel_order_id=f"WS-{n}")) for n in range(1, 8)]
+    batch[4] = Submission("line 5", order(channel_order_id="WS-POISON"), raw="{the line as sent}")
+    results = accept(store_hub.context, batch)
+    assert [r.status for r in results] == [CREATED] * 4 + [INVALID] + [CREATED] * 2
+    assert results[4].channel_order_id == "WS-POISON"
+    assert results[4].problems[0].startswith("could not be stored (")
+    assert "the store refuses this order" in results[4].problems[0]
+    assert count(store_hub, t.orders) == 6
+    with store_hub.uow(readonly=True) as uow:
+        [(code, detail)] = uow.conn.execute(select(t.incidents.c.code, t.incidents.c.detail)).all()
+    assert code == "intake.invalid_order"
+    assert json.loads(detail)["raw"] == "{the line as sent}"
+    # The purchase orders of the six stored orders were numbered without a gap.
+    acme = [int(d["control_number"]) for d in outbox(store_hub) if d["partner_id"] == "acme"]
+    assert sorted(acme) == list(range(1, 7))
+
+
+def test_a_record_that_breaks_reading_is_refused_alone(store_hub, monkeypatch):
+    # Whatever a record breaks on its way (here the hashing of one order) refuses that record.
+    from hub.services import intake
+    real = intake.content_hash
+
+    def content_hash(payload: str) -> str:
+        if "WS-BREAKS" in payload:
+            raise ValueError("cannot hash this")
+        return real(payload)
+    monkeypatch.setattr(intake, "content_hash", content_hash)
+    results = accept(store_hub.context, [Submission("1", order()),
+                                         Submission("2", order(channel_order_id="WS-BREAKS")),
+                                         Submission("3", order(channel_order_id="WS-3"))])
+    assert [r.status for r in results] == [CREATED, INVALID, CREATED]
+    assert results[1].problems == ["could not be read as an order (ValueError: cannot hash this)"]
+    assert count(store_hub, t.orders) == 2 and count(store_hub, t.incidents) == 1

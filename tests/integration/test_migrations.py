@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -44,3 +48,44 @@ def test_upgrading_keeps_every_reference(db_url):
         assert conn.exec_driver_sql("SELECT interchange_id FROM incidents").all() == [(1,)]
         assert conn.exec_driver_sql("SELECT interchange_id FROM transaction_sets").all() == [(1,)]
     engine.dispose()
+
+
+def _migrate_at_once(url: str, barrier, results) -> None:
+    """In a child process: wait for the others, then migrate, and report how it went."""
+    engine = make_engine(url)
+    barrier.wait(60)
+    try:
+        migrate(engine)
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which shows it
+        results.put(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_processes_migrating_a_fresh_store_at_the_same_moment_all_succeed(store, pg_server, tmp_path):
+    # Web and worker processes each migrate at start; started together on an empty store, the
+    # ones that lost the race to create the tables used to exit with an SQLAlchemy error.
+    if store == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        name = f"fresh_{os.getpid()}_{tmp_path.name[-12:].replace('-', '_')}"
+        pg_server.sql(f"CREATE DATABASE {name}")    # empty: no template schema
+        url = pg_server.url(name)
+    ctx = multiprocessing.get_context("spawn")
+    n = 4
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_migrate_at_once, args=(url, barrier, results)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(60)
+    assert outcomes == ["ok"] * n
+    assert [p.exitcode for p in procs] == [0] * n
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    engine.dispose()
+    assert diff == []

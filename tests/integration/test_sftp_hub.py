@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -105,3 +106,69 @@ def test_keyscan_shows_the_key_to_pin(sshd):
     result = CliRunner().invoke(main, ["partners", "keyscan", "127.0.0.1", "--port", str(sshd.port), "--quiet"])
     assert result.exit_code == 0
     assert result.output.strip() == sshd.host_key_line
+
+
+def test_a_file_name_that_is_not_utf8_is_left_alone_and_said_once(sftp_hub, remote_dirs):
+    # paramiko's listing raised UnicodeDecodeError on such a name: nothing was fetched, and
+    # no Incident said why.
+    accept(sftp_hub.context, [Submission("t", acme_order(1))])
+    sftp_hub.dispatcher("w").run_once()
+    with open(os.path.join(os.fsencode(remote_dirs["inbox"]), b"ack-\xe9t\xe9.edi"), "wb") as fh:
+        fh.write(b"ISA*odd")
+    answer = x12("997", "FA", ["AK1*PO*1", "AK2*850*0001", "AK5*A", "AK9*A*1*1*1"], 78)
+    (remote_dirs["inbox"] / "ack-1.edi").write_bytes(answer)
+    [report] = sftp_hub.poll_inbox("acme").files
+    assert report.applied == 1
+    assert os.listdir(os.fsencode(remote_dirs["inbox"])) == [b"ack-\xe9t\xe9.edi"]
+    assert sftp_hub.poll_inbox("acme").files == []
+    with sftp_hub.uow(readonly=True) as uow:
+        rows = uow.conn.execute(select(t.incidents.c.code, t.incidents.c.occurrences,
+                                       t.incidents.c.message).where(t.incidents.c.state == "open")).all()
+        state = uow.conn.scalar(select(t.purchase_orders.c.state))
+    assert state == "acknowledged"
+    [(code, occurrences, message)] = rows
+    assert (code, occurrences) == ("inbound.unusable_name", 1)
+    assert "named 'ack-\\xe9t\\xe9.edi'" in message and "it is not UTF-8 text" in message
+
+
+def test_a_worker_held_past_its_lease_mid_upload_leaves_the_delivered_po_alone(
+        sftp_hub, demo_home, clock, remote_dirs, monkeypatch):
+    # Over SFTP the stale worker's rename used to fail, which the hub took for a permanent
+    # error: the delivered PO went from sent to failed, with an Incident asking for a retry.
+    import paramiko
+
+    from tests.support.workers import HeldWorker
+    accept(sftp_hub.context, [Submission("t", acme_order(1))])
+    a = HeldWorker(lambda: sftp_hub.dispatcher("worker-a").run_once())
+    real_open = paramiko.SFTPClient.open
+
+    def open_then_hold(self, filename, mode="r", *args, **kwargs):
+        fh = real_open(self, filename, mode, *args, **kwargs)
+        if "w" in mode and filename.endswith(".part"):
+            a.hold()            # A has its temporary file open on the server, nothing written
+        return fh
+
+    monkeypatch.setattr(paramiko.SFTPClient, "open", open_then_hold)
+    a.start_and_wait_until_held()
+    clock.advance(minutes=6)                                  # past A's five-minute lease
+    b_hub = bootstrap(demo_home, clock=clock)                 # its own connection to the server
+    try:
+        b = b_hub.dispatcher("worker-b").run_once()
+    finally:
+        b_hub.close()
+    assert (b.claimed, b.sent) == (1, 1)
+    [published] = list(remote_dirs["outbox"].iterdir())
+    content, stat = published.read_bytes(), published.stat()
+
+    report = a.release_and_join()
+    after = published.stat()
+    assert published.read_bytes() == content                  # intact, and written once
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (stat.st_ino, stat.st_mtime_ns,
+                                                                 stat.st_size)
+    assert list(remote_dirs["outbox"].iterdir()) == [published]
+    with sftp_hub.uow(readonly=True) as uow:
+        assert uow.conn.execute(select(t.interchanges.c.state, t.interchanges.c.attempts)).all() == [
+            ("sent", 2)]
+        assert uow.conn.scalar(select(t.purchase_orders.c.state)) == "sent"
+    assert incidents(sftp_hub) == []
+    assert (report.sent, report.retrying, report.failed, report.superseded) == (0, 0, 0, 1)

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 # Fixtures sshd, remote_dirs and cutting_proxy come from tests.support.sshd (a conftest plugin).
 from tests.support.sshd import PROTECTED_KEY_PASSPHRASE, CuttingProxy, SshdServer
 from transports.base import OutboundFile, Transport
-from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError)
+from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
+                               WithdrawnError)
 from transports.sftp import SftpSettings, SftpTransport, parse_host_key
 
 pytestmark = pytest.mark.sshd
@@ -85,6 +86,26 @@ def test_list_fetch_and_archive(connect, remote_dirs):
     assert sorted(os.listdir(inbox)) == ["ack2.x12"]
     assert (remote_dirs["archive"] / "ack1.x12").read_bytes() == b"997 one"
     assert [f.name for f in transport.list_inbox()] == ["ack2.x12"]
+
+
+def test_names_that_are_not_utf8_or_hold_a_line_break_are_skipped_not_fatal(connect, remote_dirs):
+    # Made directly on the served disk: paramiko's own listing raises UnicodeDecodeError on
+    # the first name that is not UTF-8, hiding every other file in the folder.
+    inbox = os.fsencode(remote_dirs["inbox"])
+    for name in (b"ack-\xff\xfe.x12", b"caf\xe9.x12", b"two\nlines.x12", b"ack (1).x12"):
+        with open(os.path.join(inbox, name), "wb") as fh:
+            fh.write(b"997")
+    transport = connect()
+    listing = transport.list_inbox()
+    assert [f.name for f in listing] == ["ack (1).x12"]
+    assert sorted((f.name, f.reason) for f in listing.skipped) == [
+        ("ack-\\xff\\xfe.x12", "it is not UTF-8 text"),
+        ("caf\\xe9.x12", "it is not UTF-8 text"),
+        ("two\\nlines.x12", "it holds control characters (a line break, a tab, ...)")]
+    sink = io.BytesIO()
+    assert transport.fetch("ack (1).x12", sink) == 3
+    transport.done("ack (1).x12")
+    assert [f.name for f in transport.list_inbox()] == []    # the same connection still works
 
 
 def test_a_failing_sink_raises_its_own_error_not_a_transport_error(connect, remote_dirs):
@@ -285,13 +306,44 @@ def test_file_written_by_someone_else_is_seen_once_the_listing_is_renewed(connec
     assert other.read_bytes() == b"another writer's document"
 
 
-def test_leftover_part_file_from_a_crash_is_overwritten(connect, sshd, remote_dirs):
-    leftover = remote_dirs["outbox"] / ".po000001.x12.part"
+def test_leftover_part_file_from_a_crash_is_removed_by_the_next_attempt(connect, sshd, remote_dirs):
+    leftover = remote_dirs["outbox"] / ".po000001.x12.1.part"
     leftover.write_bytes(b"half a docu" * 1000)
     sshd.give(leftover)                            # our user wrote it before the crash
-    connect().send(doc(1))
+    retry = doc(1)
+    connect().send(OutboundFile(retry.filename, retry.payload, attempt=2))
     assert outbox_names(remote_dirs) == ["po000001.x12"]
     assert (remote_dirs["outbox"] / "po000001.x12").read_bytes() == doc(1).payload
+
+
+def test_a_file_published_meanwhile_is_never_replaced(connect, sshd, remote_dirs):
+    # Another attempt publishes the same name between our upload and our rename.
+    transport = connect(listing_age=0)
+
+    def rival(name: str, content: bytes):
+        def may_publish() -> bool:
+            path = remote_dirs["outbox"] / name
+            path.write_bytes(content)
+            sshd.give(path)
+            return True
+        return may_publish
+
+    ours = doc(1)
+    receipt = transport.send(OutboundFile(ours.filename, ours.payload,
+                                          may_publish=rival(ours.filename, ours.payload)))
+    assert receipt.already_present
+    two = doc(2)
+    with pytest.raises(PermanentTransportError, match="different content"):
+        transport.send(OutboundFile(two.filename, two.payload,
+                                    may_publish=rival(two.filename, b"another writer's")))
+    assert (remote_dirs["outbox"] / two.filename).read_bytes() == b"another writer's"
+    assert outbox_names(remote_dirs) == [ours.filename, two.filename]   # no temporary left
+
+
+def test_a_withdrawn_send_publishes_nothing_and_leaves_nothing(connect, remote_dirs):
+    with pytest.raises(WithdrawnError):
+        connect().send(OutboundFile("po000001.x12", PO, may_publish=lambda: False))
+    assert outbox_names(remote_dirs) == []
 
 
 # -- faults -----------------------------------------------------------------------------
@@ -361,7 +413,7 @@ def test_connection_cut_mid_upload_is_transient_and_leaves_no_final_file(
         transport.send(big)
     assert info.value.__cause__ is not None and cutting_proxy.cuts >= 1
     assert not (remote_dirs["outbox"] / big.filename).exists()
-    assert set(outbox_names(remote_dirs)) <= {"po000001.x12", f".{big.filename}.part"}
+    assert set(outbox_names(remote_dirs)) <= {"po000001.x12", f".{big.filename}.1.part"}
     cutting_proxy.disarm()
     assert not transport.send(big).already_present
     assert outbox_names(remote_dirs) == ["po000001.x12", big.filename]

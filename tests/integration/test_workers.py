@@ -165,3 +165,45 @@ def _ack(n: int) -> bytes:
             "ST*997*0001", f"AK1*PO*{90000 + n}", "AK9*A*1*1*1", "SE*4*0001", f"GE*1*{n + 1}",
             f"IEA*1*{900000 + n:09d}"]
     return ("~\n".join(segs) + "~\n").encode()
+
+
+def test_web_and_workers_started_together_on_an_empty_database_all_come_up(demo_home, pg_server,
+                                                                            tmp_path):
+    # Each process migrates at start; before the migration lock, the ones that lost the race
+    # to create the tables exited with status 1.
+    import http.client
+    import subprocess
+    import sys
+
+    from tests.support.sshd import free_port
+    name = f"empty_{os.getpid()}_{tmp_path.name[-12:].replace('-', '_')}"
+    pg_server.sql(f"CREATE DATABASE {name}")
+    env = {"EDIHUB_DATABASE_URL": pg_server.url(name)}
+    port = free_port()
+    with open(tmp_path / "web.log", "w") as log:
+        web = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(demo_home), "serve",
+                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, **env})
+    workers = [WorkerProcess(demo_home, env) for _ in range(3)]
+
+    def web_up() -> bool:
+        assert web.poll() is None, (tmp_path / "web.log").read_text()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+    try:
+        wait_for(lambda: all("started" in w.output() for w in workers), 120, "every worker", workers)
+        wait_for(web_up, 120, "the web app", workers)
+        assert [w.terminate() for w in workers] == [0, 0, 0]
+    finally:
+        web.terminate()
+        web.wait(30)
+        for w in workers:
+            if w.proc.poll() is None:
+                w.kill()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from hub.errors import DeliveryError
+from hub.errors import DeliveryError, DeliveryWithdrawnError
 
 START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
 
@@ -31,9 +31,12 @@ class FakeSender:
         self.sent: list[tuple[str, str, bytes]] = []
         self.failures: list[DeliveryError] = []   # raised in order, one per send, before succeeding
 
-    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str) -> dict:
+    def send(self, partner_id: str, filename: str, payload: bytes, content_type: str,
+             attempt: int = 1, may_publish=None) -> dict:
         if self.failures:
             raise self.failures.pop(0)
+        if may_publish is not None and not may_publish():
+            raise DeliveryWithdrawnError(f"{partner_id}: {filename} withdrawn")
         already = any(f == filename and p == payload for _, f, p in self.sent)
         self.sent.append((partner_id, filename, payload))
         return {"transport": "fake", "remote_name": filename, "already_present": already}

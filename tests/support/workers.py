@@ -1,4 +1,5 @@
-"""Real worker processes for tests: start ``edihub run``, stop it, kill it, wait for conditions."""
+"""Real worker processes for tests: start ``edihub run``, stop it, kill it, wait for conditions;
+and a dispatcher thread held mid-write (a stopped worker, deterministically)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -49,3 +51,42 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, procs=())
             logs = "\n".join(p.output()[-2000:] for p in procs)
             raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
         time.sleep(0.05)
+
+
+class HeldWorker:
+    """A dispatcher run in a thread that is held at one point of its work until released:
+    a worker stopped (SIGSTOP, a frozen VM) in the middle of writing a document, made
+    deterministic. ``hold`` is installed where the transport opens its temporary file."""
+
+    def __init__(self, run: Callable[[], object]):
+        self.inside, self.released = threading.Event(), threading.Event()
+        self.result: object = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, args=(run,), daemon=True)
+
+    def _main(self, run: Callable[[], object]) -> None:
+        try:
+            self.result = run()
+        except BaseException as exc:   # handed to the test by join()
+            self.error = exc
+
+    def hold(self) -> None:
+        """Called by the hooked code: holds this worker's thread (once), others pass."""
+        if threading.current_thread() is self.thread and not self.inside.is_set():
+            self.inside.set()
+            if not self.released.wait(120):
+                raise AssertionError("the held worker was never released")
+
+    def start_and_wait_until_held(self) -> None:
+        """Start the worker and return once it is held inside its write."""
+        self.thread.start()
+        if not self.inside.wait(120):
+            raise AssertionError(f"the worker never reached its write (error: {self.error!r})")
+
+    def release_and_join(self) -> object:
+        """Let the worker go on; return what its run returned (re-raising its error)."""
+        self.released.set()
+        self.thread.join(120)
+        if self.error is not None:
+            raise self.error
+        return self.result

@@ -14,7 +14,7 @@ import pytest
 
 from transports.base import OutboundFile
 from transports.errors import (PermanentTransportError, TransientTransportError,
-                               TransportConfigError)
+                               TransportConfigError, WithdrawnError)
 from transports.folder import FolderSettings, FolderTransport
 
 LONG_AGO = 1_000_000_000      # 2001: an mtime no send in these tests can produce
@@ -70,27 +70,72 @@ def test_settings_errors_name_the_key(tmp_path, m, key):
 # -- send -------------------------------------------------------------------------------
 
 
-def test_send_writes_a_temporary_name_then_renames_it(tmp_path, monkeypatch):
+def test_send_writes_a_temporary_name_then_links_it_to_its_name(tmp_path, monkeypatch):
     transport = folder(tmp_path)
     payload = b"ISA*00*" + bytes(range(256)) * 100
-    renames = []
-    real_replace = os.replace
+    links = []
+    real_link = os.link
 
-    def replace(src, dst):
-        # At the rename the whole document is under the temporary name, the final one free.
-        renames.append((Path(src), Path(dst), Path(src).read_bytes() == payload,
-                        Path(dst).exists()))
-        real_replace(src, dst)
+    def link(src, dst):
+        # At publishing the whole document is under the temporary name, the final one free.
+        links.append((Path(src), Path(dst), Path(src).read_bytes() == payload, Path(dst).exists()))
+        real_link(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace)
-    receipt = transport.send(OutboundFile("PO1.x12", payload))
+    monkeypatch.setattr(os, "link", link)
+    receipt = transport.send(OutboundFile("PO1.x12", payload, attempt=3))
     out = (tmp_path / "out").resolve()
-    assert renames == [(out / ".PO1.x12.part", out / "PO1.x12", True, False)]
+    assert links == [(out / ".PO1.x12.3.part", out / "PO1.x12", True, False)]
     assert (out / "PO1.x12").read_bytes() == payload
     assert sorted(os.listdir(out)) == ["PO1.x12"]     # no .part left behind
     assert (receipt.transport, receipt.remote_name, receipt.already_present) == \
         ("folder", "PO1.x12", False)
     assert receipt.detail == {"folder": str(out)}
+
+
+def test_a_file_published_meanwhile_is_never_replaced(tmp_path):
+    # Another attempt publishes the same name between our write and our publishing: ours
+    # does not replace it; the same bytes are recognised, other bytes refused.
+    transport = folder(tmp_path)
+    out = tmp_path / "out"
+
+    def rival(name: str, content: bytes):
+        def may_publish() -> bool:
+            (out / name).write_bytes(content)
+            return True
+        return may_publish
+
+    receipt = transport.send(OutboundFile("PO1.x12", b"ISA*ours",
+                                          may_publish=rival("PO1.x12", b"ISA*ours")))
+    assert receipt.already_present
+    with pytest.raises(PermanentTransportError, match="already exists with different content"):
+        transport.send(OutboundFile("PO2.x12", b"ISA*ours", may_publish=rival("PO2.x12", b"ISA*other")))
+    assert (out / "PO2.x12").read_bytes() == b"ISA*other"
+    assert sorted(os.listdir(out)) == ["PO1.x12", "PO2.x12"]
+
+
+def test_a_withdrawn_send_publishes_nothing_and_leaves_nothing(tmp_path):
+    transport = folder(tmp_path)
+    with pytest.raises(WithdrawnError):
+        transport.send(OutboundFile("PO1.x12", b"ISA", may_publish=lambda: False))
+    assert os.listdir(tmp_path / "out") == []
+
+
+def test_without_hard_links_a_check_and_a_rename_publish(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    transport = folder(tmp_path)
+    assert not transport.send(OutboundFile("PO1.x12", b"ISA")).already_present
+    assert sorted(os.listdir(tmp_path / "out")) == ["PO1.x12"]
+
+
+def test_a_retry_removes_what_the_attempt_before_left(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".PO1.x12.1.part").write_bytes(b"half a docu")     # attempt 1 died mid-write
+    folder(tmp_path).send(OutboundFile("PO1.x12", b"ISA*whole", attempt=2))
+    assert sorted(os.listdir(out)) == ["PO1.x12"]
 
 
 def test_a_repeated_send_of_the_same_bytes_is_already_present_and_rewrites_nothing(tmp_path):
@@ -199,6 +244,24 @@ def test_list_inbox_orders_equal_mtimes_by_name(tmp_path):
         (inbox / name).write_bytes(b"x")
         os.utime(inbox / name, (LONG_AGO, LONG_AGO))
     assert [f.name for f in folder(tmp_path).list_inbox()] == ["a.x12", "b.x12", "c.x12"]
+
+
+def test_list_inbox_skips_names_it_cannot_fetch_and_says_so(tmp_path):
+    # A name with a line break, or bytes that are not UTF-8: fetching either would fail at
+    # every poll, so it is not offered; the good file next to it is.
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    aged(inbox / "bad\nname.x12", b"ISA", 600)
+    with open(os.path.join(os.fsencode(inbox), b"caf\xe9-\xff.x12"), "wb") as fh:
+        fh.write(b"ISA")
+    aged(inbox / "ack 1 (copy).x12", b"ISA*good", 600)        # spaces and brackets are fine
+    aged(inbox / "bad\tname.txt", b"ISA", 600)                # not matching: not ours at all
+    listing = folder(tmp_path, pattern="*.x12").list_inbox()
+    assert [f.name for f in listing] == ["ack 1 (copy).x12"]
+    assert sorted((f.name, f.reason) for f in listing.skipped) == [
+        ("bad\\nname.x12", "it holds control characters (a line break, a tab, ...)"),
+        ("caf\\xe9-\\xff.x12", "it is not UTF-8 text")]
+
 
 
 def test_list_inbox_without_an_inbox(tmp_path):

@@ -518,3 +518,48 @@ def test_tsv_files_are_read_with_tabs(tmp_path):
     assert notes.fatal == ""
     assert [(r.data["channel_order_id"], r.data["lines"][0]["quantity"]) for r in records] == [
         ("A-1", "2")]
+
+
+# -- JSON nested too deeply for the decoder ---------------------------------------------------
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def test_jsonl_line_nested_too_deeply_is_refused_with_its_number():
+    records, notes = read(b'{"id": "A"}\n' + b"[" * 100_000 + b'\n{"id": "B"}\n', "jsonl")
+    assert [(r.source, r.data, r.error) for r in records] == [
+        ("line 1", {"id": "A"}, ""),
+        ("line 2", None, "not an order: its JSON is nested too deeply"),
+        ("line 3", {"id": "B"}, "")]
+    assert records[1].raw == "[" * 4096
+    assert notes == ReadNotes()
+
+
+def test_json_array_item_nested_too_deeply_is_skipped_and_the_rest_read():
+    # Brackets inside strings do not count; the deep item is found to end where its own
+    # brackets close.
+    deep = b'{"a": "]]}", "b": ' + b'{"c": ' * 60_000 + b'"x' + b'\\"]' + b'"' + b"}" * 60_000 + b"}"
+    data = b'[{"id": "A"},\n' + deep + b',\n' + DEEP + b',\n{"id": "B", "s": "[{"}]\n'
+    records, notes = read(data, "json")
+    assert [(r.source, r.data, r.error) for r in records] == [
+        ("item 1 (line 1)", {"id": "A"}, ""),
+        ("item 2 (line 2)", None, "not an order: its JSON is nested too deeply"),
+        ("item 3 (line 3)", None, "not an order: its JSON is nested too deeply"),
+        ("item 4 (line 4)", {"id": "B", "s": "[{"}, "")]
+    assert notes.fatal == ""
+
+
+def test_json_item_nested_too_deeply_across_chunks_is_skipped(monkeypatch):
+    monkeypatch.setattr(order_files, "CHUNK", 4096)
+    records, notes = read(b'[' + DEEP + b',\n{"id": "B"}]', "json")
+    assert [(r.source, r.data) for r in records] == [("item 1 (line 1)", None),
+                                                     ("item 2 (line 2)", {"id": "B"})]
+    assert notes.fatal == ""
+
+
+def test_json_item_nested_too_deeply_and_cut_short_is_fatal():
+    records, notes = read(b'[{"id": "A"}, ' + b"[" * 100_000, "json")
+    assert [r.data for r in records] == [{"id": "A"}, None]
+    assert notes.fatal == ("item 2 (line 1): not an order: its JSON is nested too deeply, and its "
+                           "end cannot be found; the rest of the file cannot be read reliably: fix "
+                           "it and import the file again")

@@ -463,3 +463,58 @@ def test_a_line_that_is_not_an_object_does_not_hide_the_others():
         "lines[1]: must be an object, got text",
         "lines[2].quantity: must be a whole number, got 'x'",
     ]
+
+
+@pytest.mark.parametrize("char", ["\x80", "\x85", "\x9b", "\x9f"])
+@pytest.mark.parametrize(("path", "label"), [
+    ("customer__name", "customer.name"), ("lines__0__description", "lines[0].description"),
+])
+def test_c1_control_characters_are_refused(path, label, char):
+    # U+0080-U+009F are control characters too (NEL, CSI, ...): a terminal or an EDI
+    # translator downstream acts on them.
+    assert problems(order(**{path: f"AB{char}CD"})) == [f"{label}: contains control characters"]
+
+
+def test_letters_next_to_the_c1_block_are_text():
+    o = parse_order(order(customer__name="\x7eAda\xa0Lovelace\xff"))
+    assert o.customer.name == "~Ada\xa0Lovelace\xff"
+
+
+@pytest.mark.parametrize(("path", "label"), [
+    ("channel_order_id", "channel_order_id"), ("customer__name", "customer.name"),
+    ("lines__0__sku", "lines[0].sku"), ("lines__0__description", "lines[0].description"),
+])
+def test_a_lone_surrogate_is_refused_by_name(path, label):
+    # JSON may escape "\ud800" on its own; Python holds it, but no encoding can store it.
+    assert problems(order(**{path: "AB\ud800CD"})) == [
+        f"{label}: is not valid Unicode: it holds a lone surrogate (\\ud800), which no character "
+        "encoding can carry"]
+
+
+def test_a_field_name_with_a_surrogate_or_control_is_reported_printably():
+    data = order()
+    data["x\ud83d\x00"] = 1
+    assert problems(data) == ["x\\ud83d\\x00: unknown field"]
+    assert problems(data)[0].encode("utf-8")  # storable as it is
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+01:00"])
+def test_placed_at_past_either_end_of_the_calendar_in_utc_is_refused(value):
+    assert problems(order(placed_at=value)) == [
+        f"placed_at: '{value}' lies outside the years 1 to 9999 once converted to UTC"]
+
+
+def test_placed_at_at_the_last_moment_of_the_calendar_in_utc_is_read():
+    assert parse_order(order(placed_at="9999-12-31T23:59:59Z")).placed_at == datetime(
+        9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00Z", "1899-12-31T23:59:59Z"])
+def test_placed_at_before_1900_is_refused(value):
+    assert problems(order(placed_at=value)) == [
+        f"placed_at: '{value}' is before 1900: not a time an order was placed"]
+
+
+def test_a_refused_currency_is_echoed_as_sent():
+    assert problems(order(currency="u$d")) == [
+        "currency: must be an ISO 4217 code such as USD, got 'u$d'"]

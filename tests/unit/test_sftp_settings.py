@@ -297,6 +297,17 @@ def test_inbox_rules_skip_dirs_dotfiles_partials_and_non_matching():
     ready, sizes = select_ready(entries, "*.x12", 0, 2000, {})
     assert [f.name for f in ready] == ["b.x12", "a.x12"]     # oldest first
     assert set(sizes) == {"a.x12", "b.x12"}                   # a name reaching out is skipped
+    assert ready.skipped == []                                # hidden: not ours to report
+
+
+def test_inbox_rules_report_names_that_cannot_be_fetched():
+    entries = [_entry("a\nb.x12"), _entry(b"\xff.x12".decode("utf-8", "surrogateescape")),
+               _entry("ok (1).x12"), _entry("skip\n.txt")]
+    ready, sizes = select_ready(entries, "*.x12", 0, 2000, {})
+    assert [f.name for f in ready] == ["ok (1).x12"]
+    assert [(f.name, f.reason) for f in ready.skipped] == [
+        ("a\\nb.x12", "it holds control characters (a line break, a tab, ...)"),
+        ("\\xff.x12", "it is not UTF-8 text")]
 
 
 def test_inbox_rules_skip_recently_modified_files():

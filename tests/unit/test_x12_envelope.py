@@ -7,6 +7,7 @@ Every interchange here is written for these tests; expected positions were count
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -392,3 +393,72 @@ def test_random_bytes_after_a_header_are_reported_not_raised(data, chunk):
     transactions, problems = problems_of(head + data, chunk)
     assert all(isinstance(p, X12Error) for p in problems)
     assert codes(check_envelopes(head + data, chunk).all_errors()) == codes(problems)
+
+
+# -- garbage: read at the speed of good data, or cut off after a bound ---------------------------
+
+class _Counting:
+    """A stream of ``size`` bytes made of ``unit``, counting how many bytes were read."""
+
+    def __init__(self, unit: bytes, size: int):
+        self.data, self.given = unit * (size // len(unit)), 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = len(self.data) - self.given if n < 0 else n
+        out = self.data[self.given:self.given + n]
+        self.given += len(out)
+        return out
+
+
+@pytest.mark.parametrize("unit", [b"ISA*", b"ISA*~", b"GS*~"])
+def test_a_file_that_is_mostly_errors_is_cut_off_after_the_bound(unit, monkeypatch):
+    # 'ISA*' four bytes apart is a header to try each time; 'GS*~' inside an interchange a
+    # group with nine problems: such a file is given up on after MAX_FILE_ERRORS errors.
+    monkeypatch.setattr(envelope, "MAX_FILE_ERRORS", 500)
+    head = text([isa()]) if unit == b"GS*~" else b""
+    stream = _Counting(head + unit * 100_000, len(head) + len(unit) * 100_000)
+    envelopes = iter_transactions(stream)
+    assert list(envelopes) == []
+    [cut] = [e for e in envelopes.all_errors() if e.code == "file.too_many_errors"]
+    assert stream.given == len(stream.data)                   # the rest was skipped, not left
+    assert cut.is_error and cut.offset <= 3 * 16384           # within a few chunks of the bound
+    found = re.fullmatch(r"([\d,]+) errors found before byte ([\d,]+); the rest of the file "
+                         r"\(([\d,]+) bytes\) was not read: this does not look like X12 a "
+                         r"supplier meant to send; ask them what it is", cut.message)
+    number = [int(g.replace(",", "")) for g in found.groups()]
+    assert number[0] >= 500 and number[1] == cut.offset
+    assert number[2] == len(stream.data) - cut.offset
+
+
+def test_a_file_with_fewer_errors_than_the_bound_is_read_to_its_end(monkeypatch):
+    monkeypatch.setattr(envelope, "MAX_FILE_ERRORS", 500)
+    sets = [[["ST", "850", f"{n:04}"], ["SE", "9", f"{n:04}"]]   # SE01 wrong: one error each
+            for n in range(1, 401)] + [po("0500")]
+    transactions, problems = problems_of(text(interchange([group(sets=sets)])))
+    assert len(transactions) == 401 and transactions[-1].control == "0500"
+    assert "file.too_many_errors" not in {p.code for p in problems}
+
+
+@pytest.mark.parametrize("chunk", [64, 100, 16384])
+def test_interchanges_without_iea_one_after_another(chunk):
+    # Each new ISA ends the interchange before it; empty segments just before it are still
+    # reported, as the earlier interchange's, wherever the chunks are cut.
+    one = text([isa("000000001"), *group()])
+    two = text([isa("000000002"), *group()]).replace(b"GE*1*1~\n", b"GE*1*1~~~\n")
+    three = text(interchange(control="000000003"))
+    envelopes = iter_transactions(one + two + three, chunk)
+    assert [t.interchange.control for t in envelopes] == ["000000001", "000000002", "000000003"]
+    ics = envelopes.interchanges
+    assert [[e.code for e in ic.errors] for ic in ics] == [
+        ["trailer.missing"], ["segment.empty", "trailer.missing"], []]
+    assert "before segment 15" in ics[1].errors[0].message     # the third ISA is segment 15
+
+
+@pytest.mark.parametrize("chunk", [64, 16384])
+def test_a_segment_whose_id_only_begins_with_isa_starts_no_interchange(chunk):
+    sets = [[["ST", "850", "0001"], ["ISAX", "1"], ["SE", "3", "0001"]]]
+    data = text(interchange([group(sets=sets)]))
+    envelopes = iter_transactions(data, chunk)
+    [tx] = list(envelopes)
+    assert [s.id for s in tx.segments] == ["ST", "ISAX", "SE"]
+    assert envelopes.interchange_count == 1 and envelopes.all_errors() == []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from hub.edi.sniff import sniff
 from hub.edi.xmlsafe import (MalformedXmlError, XmlSecurityError, parse_bytes, safe_parser,
                              safe_xslt)
 from hub.errors import DocumentError
@@ -234,3 +235,41 @@ def test_xslt_include_of_a_file_is_refused(tmp_path):
 def test_xslt_runs_an_ordinary_stylesheet():
     transform = safe_xslt(_stylesheet('<r n="{count(//b)}"/>'))
     assert transform(etree.fromstring(b"<a><b/><b/></a>")).getroot().get("n") == "2"
+
+
+# -- encodings: what a file's first bytes say ----------------------------------------------------
+
+DECLARED = '<?xml version="1.0" encoding="{}"?>\n<Answer note="Grüße">Straße €</Answer>'
+
+
+@pytest.mark.parametrize(("encoding", "mark", "declared"), [
+    ("utf-8", b"", "UTF-8"), ("utf-8", b"\xef\xbb\xbf", "UTF-8"),
+    ("utf-16-le", b"\xff\xfe", "UTF-16"), ("utf-16-be", b"\xfe\xff", "UTF-16"),
+    ("utf-16-le", b"", "UTF-16"), ("utf-16-be", b"", "UTF-16"),
+    ("utf-32-le", b"\xff\xfe\x00\x00", "UTF-32"), ("utf-32-be", b"\x00\x00\xfe\xff", "UTF-32"),
+])
+def test_xml_in_any_detectable_encoding_is_sniffed_and_read(encoding, mark, declared):
+    data = mark + DECLARED.format(declared).encode(encoding)
+    assert sniff(data[:4096]) == "xml"
+    root = parse_bytes(data)
+    assert (root.tag, root.get("note"), root.text) == ("Answer", "Grüße", "Straße €")
+
+
+@pytest.mark.parametrize(("head", "kind"), [
+    (b"ISA*00*          *00", "x12"), (b"\xef\xbb\xbfISA*00", "x12"), (b"\r\n  ISA*00", "x12"),
+    (b"", "unknown"), (b"\n\n", "unknown"), (b"GS*PO", "unknown"), (b"\x00\x01hello", "unknown"),
+    ("ISA*00".encode("utf-16"), "unknown"),       # X12 in UTF-16 is no XML, and no X12 we read
+])
+def test_what_is_not_xml_is_sniffed_as_x12_or_neither(head, kind):
+    assert sniff(head) == kind
+
+
+def test_blank_space_before_the_root_and_a_cut_character_still_sniff_as_xml():
+    assert sniff(b"\xef\xbb\xbf \r\n\t<Answer/>") == "xml"
+    assert sniff(b"\xff\xfe" + " \n<A>".encode("utf-16-le") + b"\x41") == "xml"   # odd byte at the end
+
+
+def test_an_entity_declaration_in_utf32_is_refused():
+    attack = '<?xml version="1.0" encoding="UTF-32"?>\n<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>'
+    with pytest.raises(XmlSecurityError):
+        parse_bytes(b"\xff\xfe\x00\x00" + attack.encode("utf-32-le"))
