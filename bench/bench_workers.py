@@ -144,7 +144,7 @@ def api_to_sftp_latency(count: int) -> Result:
         remote = server.mkdir("latency")
         home = _instance(root, (server, "latency"))
         hub = bootstrap(home)
-        app = create_app(hub=hub, environ={"EDIHUB_TOKEN_WEBSHOP": TOKEN})
+        app = create_app(hub=hub, environ={"EDIHUB_TOKEN_WEBSHOP": TOKEN, "EDIHUB_SECRET_KEY": "k" * 32})
         logging.getLogger("werkzeug").setLevel(logging.ERROR)   # no line (nor colour codes) per request
         web = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=web.serve_forever, daemon=True).start()

@@ -201,3 +201,10 @@ class Bookkeeping:
                                  .values(state=IncidentState.RESOLVED.value, resolved_at=now,
                                          resolved_by=actor, resolution=resolution,
                                          updated_at=now)).rowcount
+
+    def beat(self, name: str, now: datetime, ok: bool = True, detail: str = "") -> None:
+        """Note that ``name`` (a worker, a partner's poll) ran now, and how it went."""
+        h = t.heartbeats
+        values = {"at": now, "ok": ok, "detail": detail[:2000]}
+        if not self.conn.execute(update(h).where(h.c.name == name).values(**values)).rowcount:
+            self.conn.execute(insert(h).values(name=name, **values))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from hub.cli.common import err, out, pass_home, print_report
+from hub.cli.common import err, fail, out, pass_home, print_report
+from hub.errors import ConfigError
 
 
 @click.command()
@@ -65,6 +66,10 @@ def serve(home, host: str, port: int, threads: int) -> None:
 
     from web import create_app
     logging.getLogger("edihub.access").setLevel(logging.INFO)   # the request log, line by line
-    app = create_app(hub=home.hub())
-    out.print(f"serving {home.hub().settings.home} on http://{host}:{port}")
+    try:
+        app = create_app(hub=home.hub())
+    except ConfigError as exc:
+        fail(f"configuration error: {exc}", 2)
+    out.print(f"serving {home.hub().settings.home} on http://{host}:{port} (the console: sign in with a "
+              "user made by `edihub users add`)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")

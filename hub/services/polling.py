@@ -78,11 +78,13 @@ class InboxPoller:
                             f"the files stay in the inbox and are tried again at {schedule}")
             code = "inbound.poll_failed"
         with self.hub.uow() as uow:
+            now = self.hub.clock()
             if report.error:
                 uow.repo.file_incidents([IncidentDraft(code=code, partner_id=partner_id, dedupe_key=key,
-                                                       message=report.error)], self.hub.clock())
+                                                       message=report.error)], now)
             else:
-                uow.repo.resolve_incidents([key], self.hub.clock(), "the inbox was read again")
+                uow.repo.resolve_incidents([key], now, "the inbox was read again")
+            uow.repo.beat(key, now, not report.error, report.summary())   # the dashboard's "last poll"
             uow.commit()
         return report
 

@@ -6,14 +6,16 @@ import json
 from datetime import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, literal_column, or_, select
+from sqlalchemy import Connection, and_, func, literal_column, or_, select
 
 from hub.adapters import tables as t
+from hub.adapters.as2_store import message_key
 from hub.domain.states import InterchangeState
 from hub.views.common import iso as _iso
+from hub.views.incidents import audit_entries
 
 # The kinds of reference an operator may name explicitly as ``kind:value``.
-REFERENCE_KINDS = ("id", "order", "po", "control", "tracking", "shipment")
+REFERENCE_KINDS = ("id", "order", "po", "control", "tracking", "shipment", "customer")
 MAX_MATCHES = 50
 
 
@@ -33,8 +35,9 @@ def find_orders(conn: Connection, ref: str) -> list[OrderMatch]:
 
     ``ref`` is an order id, ``channel/channel_order_id``, a channel order id, a PO number, a
     control number (ISA13, GS06 or ST02, of a document we sent or one a partner sent about
-    the order, with or without leading zeros), a tracking number or a supplier's shipment id.
-    ``kind:value`` (kinds: id, order, po, control, tracking, shipment) tries one kind only.
+    the order, with or without leading zeros, or an AS2 Message-ID), a tracking number, a
+    supplier's shipment id, or a customer's e-mail or name (or part of it).
+    ``kind:value`` (kinds: id, order, po, control, tracking, shipment, customer) tries one kind only.
     Control numbers repeat across partners, so more than one order may match: the caller
     must then let the person choose, never pick one.
     """
@@ -100,6 +103,19 @@ def _lookups(ref: str):
         .where(or_(s.c.tracking_numbers == ref, s.c.tracking_numbers.startswith(ref + ",", autoescape=True),
                    s.c.tracking_numbers.endswith("," + ref, autoescape=True),
                    s.c.tracking_numbers.contains("," + ref + ",", autoescape=True))))
+    yield "customer", "customer e-mail", select(o.c.id, none, none).where(
+        func.lower(o.c.customer_email) == ref.lower()).order_by(o.c.id.desc())
+    if len(ref) >= 3:
+        yield "customer", "customer name", select(o.c.id, none, none).where(
+            func.lower(o.c.customer_name).contains(ref.lower(), autoescape=True)).order_by(o.c.id.desc())
+    # An AS2 Message-ID: the message's document lies beside it (<message>.payload.<ext>).
+    a, j = i.alias("as2"), i.alias("carried")
+    yield "control", "AS2 Message-ID of the {doc} received from {partner}", (
+        select(p.c.order_id, ts.c.set_id, a.c.partner_id)
+        .join(j, j.c.archive_path.startswith(func.replace(a.c.archive_path, ".as2", ".payload.")))
+        .join(ts, ts.c.interchange_id == j.c.id).join(p, p.c.id == ts.c.purchase_order_id)
+        .where(a.c.direction == "in", a.c.doc_type == "as2",
+               a.c.remote_name.in_({message_key(m) for m in (ref, ref.strip("<>"), f"<{ref.strip('<>')}>")})))
     yield "shipment", "shipment id of {partner}", (
         select(p.c.order_id, none, p.c.partner_id).join(s, s.c.purchase_order_id == p.c.id)
         .where(s.c.shipment_id == ref))
@@ -130,9 +146,14 @@ def order_view(conn: Connection, order_id: int) -> dict | None:
     return {
         "id": o["id"], "channel": o["channel"], "channel_order_id": o["channel_order_id"],
         "state": o["state"], "hold_reason": o["hold_reason"],
+        "customer": {"id": o["customer_id"], "name": o["customer_name"], "email": o["customer_email"],
+                     "phone": o["customer_phone"], "prepaid": o["prepaid"]},
+        "ship_to": {k: o[f"ship_{k}"] for k in ("name", "address1", "address2", "city", "state",
+                                                 "postal_code", "country")},
         "placed_at": _iso(o["placed_at"]), "received_at": _iso(o["received_at"]),
         "order": json.loads(o["payload"]),
         "lines": [{"line_id": ln["line_id"], "sku": ln["sku"], "quantity": ln["quantity"],
+                   "cancelled": ln["cancelled"], "description": ln["description"],
                    "unit_price": str(ln["unit_price"]),
                    "suppliers": [x for x in ln["candidates"].split(",") if x],
                    "purchase_orders": [_po_line(pl, pos) for pl in po_lines
@@ -144,9 +165,34 @@ def order_view(conn: Connection, order_id: int) -> dict | None:
                              "sent_at": _iso(p["sent_at"]),
                              "documents": [d for d in docs if d["purchase_order_id"] == p["id"]]}
                             for p in pos],
+        "shipments": _shipments(conn, po_ids),
         "incidents": _incidents(conn, order_id, po_ids),
         "timeline": _timeline(conn, order_id, po_ids, docs),
+        "audit": audit_entries(conn, order_id=order_id),
     }
+
+
+def _shipments(conn: Connection, po_ids: list[int]) -> list[dict]:
+    """Shipments of these purchase orders, with carrier, tracking numbers and what each held."""
+    if not po_ids:
+        return []
+    s, sl, pl, p = t.shipments, t.shipment_lines, t.po_lines, t.purchase_orders
+    rows = conn.execute(select(s, p.c.po_number, p.c.partner_id).join(p, p.c.id == s.c.purchase_order_id)
+                        .where(s.c.purchase_order_id.in_(po_ids)).order_by(s.c.id)).mappings().all()
+    held: dict[int, list[dict]] = {}
+    if rows:
+        for r in conn.execute(select(sl.c.shipment_id, sl.c.quantity, pl.c.line_number, pl.c.sku)
+                              .join(pl, pl.c.id == sl.c.po_line_id)
+                              .where(sl.c.shipment_id.in_([r["id"] for r in rows]))).mappings():
+            held.setdefault(r["shipment_id"], []).append({"line_number": r["line_number"], "sku": r["sku"],
+                                                          "quantity": r["quantity"]})
+    return [{"shipment_id": r["shipment_id"], "po_number": r["po_number"], "supplier": r["partner_id"],
+             "carrier": r["carrier"], "service": r["service"],
+             "tracking_numbers": [x for x in r["tracking_numbers"].split(",") if x],
+             "shipped_at": _iso(r["shipped_at"]),
+             "expected_delivery": r["expected_delivery"].isoformat() if r["expected_delivery"] else None,
+             "bill_of_lading": r["bill_of_lading"], "lines": held.get(r["id"], []),
+             "interchange_id": r["interchange_id"]} for r in rows]
 
 
 def _po_line(pl, pos) -> dict:

@@ -66,7 +66,7 @@ def test_environment_matches_the_configuration(compose, demo_home, hub):
     assert "instance:" + web["EDIHUB_HOME"] in compose["services"]["web"]["volumes"]
     healthcheck = " ".join(compose["services"]["web"]["healthcheck"]["test"])
     path = re.search(r"127\.0\.0\.1:\d+(/\w+)", healthcheck).group(1)
-    app = create_app(hub=hub, environ={})
+    app = create_app(hub=hub, environ={settings.secret_key_env: "k" * 32})
     assert path in {r.rule for r in app.url_map.iter_rules()}
 
 

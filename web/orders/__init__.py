@@ -1,0 +1,243 @@
+"""Orders: find one by any id, read its whole story, correct, re-route or cancel it, take one by phone."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, FieldList, FormField, IntegerField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from hub.services.operations import (EDITABLE, cancel_line, cancel_order, edit_order, release_order,
+                                     reroute_line)
+from hub.services.phone import PhoneOrderRefused, take_phone_order
+from hub.views import find_orders, matched_orders, order_view, orders_overview
+from web.console import act, hub, role_required
+
+bp = Blueprint("orders", __name__, template_folder="templates", url_prefix="/orders")
+
+
+class ReasonForm(FlaskForm):
+    """An action that needs a reason (cancel, release note)."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=2000)])
+
+
+class LineActionForm(FlaskForm):
+    """Cancel or re-route a line's units."""
+
+    quantity = IntegerField("Units (empty: all that can be)", validators=[Optional(), NumberRange(min=1)])
+    supplier = SelectField("Supplier", choices=[], validate_choice=False)
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=2000)])
+
+
+@bp.get("/")
+@role_required("viewer")
+def search():
+    """One box for any id; a unique answer opens the order, several are listed."""
+    q = (request.args.get("q") or "").strip()[:200]
+    state = request.args.get("state") or None
+    h = hub()
+    with h.uow(readonly=True) as uow:
+        if q:
+            matches = find_orders(uow.conn, q)
+            orders = matched_orders(matches)
+            if len(orders) == 1:
+                return redirect(url_for(".detail", order_id=orders[0]))
+            return render_template("orders/search.html", q=q, matches=matches, orders=orders, recent=None,
+                                   state=state)
+        recent = [o for o in orders_overview(uow.conn, limit=200 if state else 50)
+                  if state is None or o["state"] == state]
+    return render_template("orders/search.html", q=q, matches=[], orders=[], recent=recent[::-1], state=state)
+
+
+@bp.get("/<int:order_id>")
+@role_required("viewer")
+def detail(order_id: int):
+    """An order: lines and quantities per supplier, POs, documents, shipments, incidents,
+    audit and timeline; the operator's actions where they apply."""
+    h = hub()
+    with h.uow(readonly=True) as uow:
+        view = order_view(uow.conn, order_id)
+    if view is None:
+        abort(404)
+    suppliers = {ln["line_id"]: _suppliers_for(h, ln["sku"]) for ln in view["lines"]}
+    has_pos = bool(view["purchase_orders"])
+    return render_template("orders/detail.html", o=view, suppliers=suppliers, reason=ReasonForm(),
+                           line_form=LineActionForm(), in_review=view["state"] in ("on_hold", "needs_attention")
+                           and not has_pos, has_pos=has_pos)
+
+
+@bp.post("/<int:order_id>/release")
+@role_required("operator")
+def release(order_id: int):
+    """Release an order on hold or needing attention."""
+    form = ReasonForm()
+    if form.validate_on_submit():
+        def run():
+            outcome = release_order(hub().context, order_id, current_user.name, form.reason.data)
+            if not outcome.purchase_orders:
+                from hub.services.audit import ActionRefused
+                raise ActionRefused("the order was reviewed again and stopped again: see its incidents")
+            return outcome
+        act(run, "Released: purchase orders created and queued.")
+    else:
+        flash("Give a note (why it may go now): nothing was done.", "error")
+    return redirect(url_for(".detail", order_id=order_id))
+
+
+@bp.post("/<int:order_id>/cancel")
+@role_required("operator")
+def cancel(order_id: int):
+    """Cancel an order no supplier has yet."""
+    form = ReasonForm()
+    if form.validate_on_submit():
+        act(lambda: cancel_order(hub().context, order_id, current_user.name, form.reason.data))
+    else:
+        flash("Give a reason to cancel: nothing was done.", "error")
+    return redirect(url_for(".detail", order_id=order_id))
+
+
+@bp.post("/<int:order_id>/lines/<line_id>/<action>")
+@role_required("operator")
+def line_action(order_id: int, line_id: str, action: str):
+    """Cancel or re-route (some of) a line's units."""
+    form = LineActionForm()
+    if action not in ("cancel", "reroute"):
+        abort(404)
+    if not form.validate_on_submit():
+        flash("Give a reason (and a whole number of units, if any): nothing was done.", "error")
+    elif action == "cancel":
+        act(lambda: cancel_line(hub().context, order_id, line_id, current_user.name, form.reason.data,
+                                form.quantity.data))
+    else:
+        act(lambda: reroute_line(hub().context, order_id, line_id, form.supplier.data or "",
+                                 current_user.name, form.reason.data, form.quantity.data))
+    return redirect(url_for(".detail", order_id=order_id))
+
+
+def _edit_form_class(view: dict):
+    """An edit form for this order: customer contact, ship-to, and each line's SKU/quantity."""
+    class LineForm(FlaskForm):
+        class Meta:
+            csrf = False
+        sku = StringField("SKU", validators=[DataRequired(), Length(max=80)])
+        quantity = IntegerField("Quantity", validators=[DataRequired(), NumberRange(min=1)])
+        description = StringField("Description", validators=[Optional(), Length(max=240)])
+
+    class EditForm(FlaskForm):
+        reason = StringField("Why (kept in the audit log)", validators=[DataRequired(), Length(max=2000)])
+        lines = FieldList(FormField(LineForm), min_entries=len(view["lines"]))
+
+    for part in ("customer", "ship_to"):
+        for key in EDITABLE[part]:
+            setattr(EditForm, f"{part}__{key}", StringField(f"{key.replace('_', ' ')}",
+                                                           validators=[Optional(), Length(max=254)]))
+    return EditForm
+
+
+@bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
+@role_required("operator")
+def edit(order_id: int):
+    """Correct an order still in review, then review and route it again."""
+    h = hub()
+    with h.uow(readonly=True) as uow:
+        view = order_view(uow.conn, order_id)
+    if view is None:
+        abort(404)
+    form = _edit_form_class(view)()
+    if request.method == "GET":
+        for part in ("customer", "ship_to"):
+            for key in EDITABLE[part]:
+                getattr(form, f"{part}__{key}").data = view[part][key]
+        for entry, line in zip(form.lines, view["lines"], strict=True):
+            entry.form.sku.data, entry.form.quantity.data = line["sku"], line["quantity"]
+            entry.form.description.data = line["description"]
+    elif form.validate_on_submit():
+        changes: dict = {}
+        for part in ("customer", "ship_to"):
+            for key in EDITABLE[part]:
+                value = getattr(form, f"{part}__{key}").data or ""
+                if value != (view[part][key] or ""):
+                    changes.setdefault(part, {})[key] = value
+        for entry, line in zip(form.lines, view["lines"], strict=True):
+            new = {"sku": entry.form.sku.data.strip(), "quantity": entry.form.quantity.data,
+                   "description": entry.form.description.data or ""}
+            old = {"sku": line["sku"], "quantity": line["quantity"], "description": line["description"]}
+            if new != old:
+                changes.setdefault("lines", {})[line["line_id"]] = {k: v for k, v in new.items() if v != old[k]}
+        if act(lambda: edit_order(h.context, order_id, changes, current_user.name, form.reason.data)):
+            return redirect(url_for(".detail", order_id=order_id))
+    else:
+        flash("Some fields need a look (see below): nothing was changed.", "error")
+    return render_template("orders/edit.html", o=view, form=form, parts=EDITABLE)
+
+
+class PhoneLineForm(FlaskForm):
+    """One line of a phone order."""
+
+    class Meta:
+        csrf = False
+    sku = StringField("SKU", validators=[Optional(), Length(max=80)])
+    quantity = IntegerField("Quantity", validators=[Optional(), NumberRange(min=1)])
+    unit_price = StringField("Unit price", validators=[Optional(), Length(max=20)])
+
+
+class PhoneOrderForm(FlaskForm):
+    """A phone order: the customer, where it goes, what they want."""
+
+    customer_id = StringField("Customer id", validators=[DataRequired(), Length(max=80)])
+    customer_name = StringField("Customer name", validators=[DataRequired(), Length(max=120)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    prepaid = BooleanField("Paid already")
+    ship_name = StringField("Ship to (name)", validators=[DataRequired(), Length(max=120)])
+    address1 = StringField("Address", validators=[DataRequired(), Length(max=120)])
+    address2 = StringField("Address line 2", validators=[Optional(), Length(max=120)])
+    city = StringField("City", validators=[DataRequired(), Length(max=80)])
+    state = StringField("State", validators=[Optional(), Length(max=40)])
+    postal_code = StringField("Postal code", validators=[DataRequired(), Length(max=20)])
+    country = StringField("Country (2 letters)", default="US", validators=[DataRequired(), Length(min=2, max=2)])
+    currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
+    lines = FieldList(FormField(PhoneLineForm), min_entries=3, max_entries=50)
+    note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("operator")
+def phone():
+    """Take an order by phone: the same intake, review and routing as every channel."""
+    h = hub()
+    form = PhoneOrderForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        lines = [{"line_id": str(k + 1), "sku": e.form.sku.data.strip(), "quantity": e.form.quantity.data,
+                  "unit_price": (e.form.unit_price.data or "").strip()}
+                 for k, e in enumerate(entry for entry in form.lines if entry.form.sku.data)]
+        data = {"customer": {"id": form.customer_id.data, "name": form.customer_name.data,
+                             "email": form.email.data or "", "phone": form.phone.data or "",
+                             "prepaid": bool(form.prepaid.data)},
+                "ship_to": {"name": form.ship_name.data, "address1": form.address1.data,
+                            "address2": form.address2.data or "", "city": form.city.data,
+                            "state": form.state.data or "", "postal_code": form.postal_code.data,
+                            "country": form.country.data.upper()},
+                "currency": form.currency.data.upper(), "lines": lines}
+        try:
+            result = take_phone_order(h.context, data, current_user.name)
+        except PhoneOrderRefused as exc:
+            problems = exc.problems
+        else:
+            flash(f"Order {result.channel}/{result.channel_order_id} taken: {result.state}", "ok")
+            return redirect(url_for(".detail", order_id=result.order_id))
+    elif request.method == "POST":
+        problems = [f"{name}: {'; '.join(errs) if isinstance(errs, list) else errs}"
+                    for name, errs in form.errors.items()]
+    skus = sorted({e.sku for e in h.context.catalog.entries if e.active})
+    return render_template("orders/phone.html", form=form, skus=skus, problems=problems), (422 if problems else 200)
+
+
+def _suppliers_for(h, sku: str) -> list[str]:
+    """Active suppliers carrying the SKU (active catalog row): who a line may be re-routed to."""
+    return sorted({e.supplier for e in h.context.catalog.offers(sku)
+                   if e.active and (p := h.context.partners.get(e.supplier)) is not None and p.active})
