@@ -1,5 +1,6 @@
 # edihub: the two commands of the quick start, and the rest.
-#   make demo   set up and run the demo instance (SQLite, two demo suppliers)
+#   make demo   set up and run the demo instance (SQLite, two demo suppliers), then keep the
+#               console up on http://127.0.0.1:8080 until Ctrl-C
 #   make test   set up everything the tests need (apt packages included) and run them all
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 .PHONY: demo test bench venv test-deps clean
 
 demo: venv
-	$(BIN)/edihub demo demo
+	$(BIN)/edihub demo demo --serve
 
 test: test-deps venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -28,4 +29,4 @@ test-deps:
 	scripts/install-test-deps.sh
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .hypothesis .ruff_cache *.egg-info .bench
+	rm -rf $(VENV) demo .pytest_cache .hypothesis .ruff_cache *.egg-info .bench test-artifacts

@@ -215,8 +215,9 @@ class Worker:
         finally:
             watcher.close()
 
-    def run_forever(self) -> None:
-        """Run until SIGTERM or SIGINT; the item in hand finishes first."""
+    def run_forever(self, ready=lambda: None) -> None:
+        """Run until SIGTERM or SIGINT; the item in hand finishes first. ``ready()`` is called
+        once the jobs run and the signals are taken care of."""
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self._forever = True
@@ -250,6 +251,7 @@ class Worker:
         scheduler.start()
         self.wake.set()   # whatever was queued before we started goes out now
         log.info("worker %s started for %s", self.name, self.hub.settings.home)
+        ready()
         self.stop.wait()
         scheduler.shutdown(wait=True)
         threads[0].join()

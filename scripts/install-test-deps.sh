@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Install what the test suite talks to: OpenSSH's sshd (SFTP tests), PostgreSQL (store tests),
+# Chromium (the console's browser tests, driven by Playwright: never `playwright install`),
 # and the unprivileged account the private sshd logs in as.
 # Safe to run again: it installs only what is missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
@@ -10,6 +11,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from hub.cli.common import command_name, err, fail, out, print_report
 from hub.cli.worker import print_waiting
+
+DEMO_ADMIN = "admin"
 from hub.errors import ConfigError
 
 
@@ -51,14 +53,21 @@ def _create(directory: Path, with_demo: bool, force: bool) -> list[Path]:
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default="demo")
-def demo(directory: Path) -> None:
+@click.option("--serve", is_flag=True, help="Then keep the suppliers' servers, a worker and the console up "
+                                            "on 127.0.0.1 (a demo admin's password is printed) until Ctrl-C.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="The console's port with --serve.")
+def demo(directory: Path, serve: bool, port: int) -> None:
     """Run the demo: create DIRECTORY (default ./demo) if needed, with Acme reached over SFTP
     and Initech over AS2 on loopback; take in the sample orders, send the purchase orders, let
     the demo suppliers answer (997, 855, 856 and their XML equivalents) and show every order
-    going from received to shipped."""
+    going from received to shipped. With --serve, the console stays up to work the demo's
+    incidents in a browser."""
     from hub.bootstrap import bootstrap
-    from hub.demo.network import DemoNetwork, is_networked
+    from hub.demo.http_server import LoopbackHttpServer
+    from hub.demo.network import DemoNetwork, demo_app, is_networked
 
+    url = ""
     fresh = not (directory / "edihub.toml").exists()
     if fresh:
         _create(directory, True, False)
@@ -73,17 +82,38 @@ def demo(directory: Path) -> None:
             fail(f"configuration error: {exc}", 2)
         stack.callback(hub.close)
         if network is not None:
-            stack.enter_context(network.serve_hub(hub))
+            url = stack.enter_context(network.serve_hub(hub, port if serve else 0))
             for line in network.describe():
                 out.print(line, markup=False)
+        elif serve:
+            url = stack.enter_context(LoopbackHttpServer(demo_app(hub), "demo-console", port, threaded=True)).url
         first = _first_run(hub)
         if first:
             # The marketplace export arrives the way real ones do: dropped in the channel's folder.
             shutil.copy(directory / "samples" / "marketplace.csv",
                         directory / "var" / "drop" / "marketplace" / "marketplace-export.csv")
         _run(hub, directory, network)
-    if not first:
-        err.print("(the demo had run before: orders already taken in are not taken twice)")
+        if not first:
+            err.print("(the demo had run before: orders already taken in are not taken twice)")
+        if serve:
+            _serve(hub, url)
+
+
+def _serve(hub, url: str) -> None:
+    """Keep everything up, with a worker, until Ctrl-C; print where and how to sign in."""
+    import secrets as _secrets
+
+    from hub.errors import HubError
+    from hub.jobs import Worker
+    from hub.services.users import add_user, set_password
+    password = _secrets.token_urlsafe(12)
+    try:
+        add_user(hub.context, DEMO_ADMIN, "admin", password, actor="demo")
+    except HubError:   # there from an earlier run: a new password for this one
+        set_password(hub.context, DEMO_ADMIN, password, actor="demo")
+    Worker(hub, drop_settle_seconds=0).run_forever(ready=lambda: out.print(
+        f"\nThe console: {url}/  (user {DEMO_ADMIN}, password {password})\nWork the demo's incidents "
+        "there; a worker keeps sending and polling. Ctrl-C stops it all.", markup=False))
 
 
 def _first_run(hub) -> bool:

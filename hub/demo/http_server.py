@@ -17,10 +17,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class LoopbackHttpServer:
-    """One app on http://127.0.0.1:<free port>; requests are handled one at a time."""
+    """One app on http://127.0.0.1:<port> (a free one by default), in a thread."""
 
-    def __init__(self, app, name: str):
-        self.app, self.name = app, name
+    def __init__(self, app, name: str, port: int = 0, threaded: bool = False):
+        self.app, self.name, self.wanted_port, self.threaded = app, name, port, threaded
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -36,9 +36,9 @@ class LoopbackHttpServer:
 
     def start(self) -> LoopbackHttpServer:
         """Listen and serve in a thread."""
-        # Not threaded: the demo's exchanges are one request at a time, and a single thread
-        # closes each connection after its answer, so stopping leaves nothing behind.
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=False,
+        # Not threaded for the demo's own exchanges (one request at a time, each connection
+        # closed after its answer, so stopping leaves nothing behind); threaded for a browser.
+        self._server = make_server("127.0.0.1", self.wanted_port, self.app, threaded=self.threaded,
                                    request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, name=self.name,

@@ -25,6 +25,15 @@ from hub.demo.sftp_server import EmbeddedSftpServer
 from hub.demo.suppliers import demo_suppliers
 
 
+def demo_app(hub):
+    """The hub's web app as the demo serves it on loopback: the API gets throwaway tokens
+    nobody knows (so it stays closed, without a warning about unset ones), the console a
+    session key of its own and cookies that plain http on 127.0.0.1 carries."""
+    from web import create_app
+    names = [hub.settings.secret_key_env] + [c.token_env for c in hub.settings.channels.values() if c.token_env]
+    return create_app(hub, environ={name: secrets.token_urlsafe(32) for name in names}, demo=True)
+
+
 def is_networked(home: Path) -> bool:
     """True when the instance's demo suppliers are reached over SFTP and AS2."""
     return transport_type(home, "acme") == "sftp"
@@ -69,15 +78,9 @@ class DemoNetwork:
                         as2_table(keys, f"{self._station_server.url}/as2"), "AS2")
 
     @contextmanager
-    def serve_hub(self, hub) -> Iterator[str]:
-        """Serve the hub's web app (its /as2 for initech's answers); yield its base URL."""
-        from web import create_app
-        # Only initech's station calls this server: the API gets throwaway tokens nobody
-        # knows (so it stays closed, without a warning about unset ones) and a session key.
-        names = [hub.settings.secret_key_env] + [c.token_env for c in hub.settings.channels.values()
-                                                 if c.token_env]
-        app = create_app(hub, environ={name: secrets.token_urlsafe(32) for name in names})
-        self._hub_server = LoopbackHttpServer(app, "demo-hub-web").start()
+    def serve_hub(self, hub, port: int = 0) -> Iterator[str]:
+        """Serve the hub's web app (its /as2 for initech's answers, the console); yield its base URL."""
+        self._hub_server = LoopbackHttpServer(demo_app(hub), "demo-hub-web", port, threaded=True).start()
         self.station.hub_url = self._hub_server.url
         try:
             yield self._hub_server.url

@@ -184,3 +184,47 @@ def test_an_instance_made_with_init_demo_keeps_its_folders(tmp_path):
     assert not (home / "keys").exists()
     sent = rows(home, t.interchanges.c.direction == "out")
     assert sent and {json.loads(r["receipt"])["transport"] for r in sent} == {"folder"}
+
+
+def test_demo_serve_keeps_the_console_up_with_the_demos_incidents(tmp_path):
+    import http.client
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "demo", str(tmp_path / "demo"), "--serve",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        said = []
+        for line in proc.stdout:          # the demo runs, then says where the console is
+            said.append(line)
+            if line.startswith("The console:"):
+                break
+        found = re.search(r"The console: http://127\.0\.0\.1:(\d+)/  \(user admin, password (\S+)\)", "".join(said))
+        assert found and int(found[1]) == port, "".join(said)
+
+        def call(method, path, body=None, cookie=""):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.getheader("Set-Cookie") or "", response.read().decode()
+
+        _, cookie, page = call("GET", "/login")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
+        session = cookie.split(";")[0]
+        from urllib.parse import urlencode
+        status, cookie, _ = call("POST", "/login", urlencode({"csrf_token": token, "name": "admin",
+                                                              "password": found[2]}), session)
+        assert status == 302
+        status, _, queue = call("GET", "/incidents/", cookie=cookie.split(";")[0])
+        assert status == 200 and "review.hold_new_customer" in queue and "review.unknown_sku" in queue
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.stdout.close()
+        assert proc.wait(30) == 0
+    with socket.socket() as s:            # everything it served is down
+        assert s.connect_ex(("127.0.0.1", port)) != 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from hub.services.documents import reprocess_inbound, resend_outbound, retry_outbound
@@ -36,7 +36,7 @@ def show(document_id: int):
         abort(404)
     content = _describe(_head(source)) if source else None
     form = DocumentActionForm()
-    form.partner.choices = [("", "as the file says")] + [(p, p) for p in sorted(h.context.partners)]
+    form.partner.choices = [SelectChoice("", "as the file says")] + sorted(h.context.partners)
     return render_template("documents/show.html", d=view, content=content, form=form,
                            available=source is not None)
 
@@ -63,7 +63,7 @@ def raw(document_id: int):
 def action(document_id: int, action: str):
     """Retry (failed or waiting), resend (delivered) or reprocess (received)."""
     form = DocumentActionForm()
-    form.partner.choices = [("", "")] + [(p, p) for p in sorted(hub().context.partners)]
+    form.partner.choices = [SelectChoice("", "")] + sorted(hub().context.partners)
     if not form.validate_on_submit():
         flash("That form had expired: nothing was done.", "error")
         return redirect(url_for(".show", document_id=document_id))

@@ -35,7 +35,7 @@ class RetryForm(FlaskForm):
 class BulkForm(FlaskForm):
     """Retry or ignore the ticked Incidents."""
 
-    action = SelectField("With the ticked incidents", choices=[("retry", "retry"), ("ignore", "ignore")])
+    action = SelectField("With the ticked incidents", choices=["retry", "ignore"])
     reason = StringField("Reason (needed to ignore)", validators=[Optional(), Length(max=2000)])
     back = HiddenField()
 

@@ -231,10 +231,23 @@ def phone():
             flash(f"Order {result.channel}/{result.channel_order_id} taken: {result.state}", "ok")
             return redirect(url_for(".detail", order_id=result.order_id))
     elif request.method == "POST":
-        problems = [f"{name}: {'; '.join(errs) if isinstance(errs, list) else errs}"
-                    for name, errs in form.errors.items()]
+        problems = form_problems(form.errors)
     skus = sorted({e.sku for e in h.context.catalog.entries if e.active})
     return render_template("orders/phone.html", form=form, skus=skus, problems=problems), (422 if problems else 200)
+
+
+def form_problems(errors, prefix: str = "") -> list[str]:
+    """WTForms' nested errors (field lists hold a dict per entry) as "field: problem" lines."""
+    out = []
+    items = errors.items() if isinstance(errors, dict) else enumerate(errors)
+    for name, value in items:
+        where = f"{prefix}{name}" if not isinstance(name, int) else f"{prefix.rstrip('.')}[{name + 1}]."
+        if isinstance(value, (dict, list)) and value and not isinstance(value[0] if isinstance(value, list)
+                                                                         else None, str):
+            out += form_problems(value, where if isinstance(name, int) else f"{where}.")
+        elif value:
+            out.append(f"{where.rstrip('.')}: {'; '.join(value) if isinstance(value, list) else value}")
+    return out
 
 
 def _suppliers_for(h, sku: str) -> list[str]:
