@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from hub.edi.annotated_x12 import AnnotatedX12, annotate_x12
+from hub.edi.annotated_x12 import MAX_SEGMENTS, AnnotatedX12, annotate_x12
 from hub.edi.sniff import sniff
 from hub.edi.xmlsafe import parse_bytes
 from hub.errors import DocumentError
@@ -66,12 +66,13 @@ class DocumentView:
     preview: TextPreview | None = None
 
 
-def describe_document(data: bytes) -> DocumentView:
-    """Sniff a stored document and return its annotated, indented or previewed form."""
+def describe_document(data: bytes, max_segments: int = MAX_SEGMENTS) -> DocumentView:
+    """Sniff a stored document and return its annotated, indented or previewed form (X12
+    annotated up to ``max_segments`` segments)."""
     data = bytes(data)
     kind = sniff(data[:SNIFF_BYTES])
     if kind == "x12":
-        return DocumentView("x12", x12=annotate_x12(data))
+        return DocumentView("x12", x12=annotate_x12(data, max_segments=max_segments))
     if kind == "xml":
         return DocumentView("xml", xml=pretty_xml(data))
     return DocumentView("other", preview=preview_text(data))

@@ -9,12 +9,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from hub.edi.document_view import describe_document
 from hub.services.documents import reprocess_inbound, resend_outbound, retry_outbound
 from hub.views.documents import document_source, document_view
 from web.console import act, hub, role_required
 
 bp = Blueprint("documents", __name__, template_folder="templates", url_prefix="/documents")
 SHOWN = 2 << 20    # bytes read for the page; the download has the whole document
+SEGMENTS = 5000    # X12 segments annotated on the page
 
 
 class DocumentActionForm(FlaskForm):
@@ -87,12 +89,9 @@ def _head(source) -> bytes:
 
 
 def _describe(data: bytes):
-    """The document read for people (the annotated viewer), or its text when that is not there."""
-    try:
-        from hub.edi.glossary import describe_document
-    except ModuleNotFoundError:
-        return {"kind": "text", "text": data.decode("utf-8", "replace")}
-    return describe_document(data)
+    """The document read for people: X12 annotated segment by segment, XML indented, anything
+    else as text and hex (bounded: the download holds the whole document)."""
+    return describe_document(data, max_segments=SEGMENTS)
 
 
 def _extension(view: dict) -> str:
