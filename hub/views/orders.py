@@ -278,8 +278,8 @@ def _incidents(conn: Connection, order_id: int, po_ids: list[int]) -> list[dict]
 
 
 def _timeline(conn: Connection, order_id: int, po_ids: list[int], docs: list[dict]) -> list[dict]:
-    """Events and documents in causal order: a document comes before what it caused (a received
-    one is placed at its arrival, and documents rank first among items of the same moment)."""
+    """Events and documents in causal order: a received document is placed at its arrival,
+    before what it caused at the same moment; a sent one after the events of its moment."""
     e = t.events
     cond = e.c.order_id == order_id
     if po_ids:
@@ -299,7 +299,8 @@ def _timeline(conn: Connection, order_id: int, po_ids: list[int], docs: list[dic
             kind, note = "document.duplicate", f" again: a duplicate of document #{d['duplicate_of']}, not applied"
         else:
             kind, note = f"document.{verb.replace(' ', '_')}", ""
-        items.append((datetime.fromisoformat(at), 0, d["id"], {
+        # Of one moment: a received document before what it caused, one we sent after what made it.
+        items.append((datetime.fromisoformat(at), 0 if inbound else 2, d["id"], {
             "at": at, "kind": kind, "actor": "hub", "message": f"{what} {verb} ({d['filename']}){note}"}))
     items.sort(key=lambda x: x[:3])
     return [item for *_, item in items]
