@@ -197,3 +197,8 @@ class Outbox:
         """The newest document queued as a resend of ``item_id``."""
         i = t.interchanges
         return self.conn.scalar(select(i.c.id).where(i.c.resend_of == item_id).order_by(i.c.id.desc()).limit(1))
+
+    def pending_resend(self, item_id: int) -> int | None:
+        """A resend of ``item_id`` that has not left yet (queued), if any."""
+        i = t.interchanges
+        return self.conn.scalar(select(i.c.id).where(i.c.resend_of == item_id, i.c.state == _Q).limit(1))

@@ -257,7 +257,7 @@ def _delivery_incident(item, exc: DeliveryError, max_attempts: int,
     else:
         why = "a permanent error" if not exc.transient else f"{item.attempts} attempt(s)"
         message = (f"gave up delivering {what} to {whom} after {why}: {exc}; fix the cause, then "
-                   "retry it")
+                   f"retry it (here, or: edihub documents retry {item.id})")
         key = f"delivery-failed:{item.id}"
     return IncidentDraft(code=exc.incident_code, message=message, partner_id=item.partner_id or "",
                          channel=item.channel or "", interchange_id=item.id,

@@ -86,6 +86,9 @@ def resend_outbound(hub: HubContext, interchange_id: int, actor: str, reason: st
         if doc["doc_type"] in _FA:
             raise ActionRefused(f"{_name(doc)} is an acknowledgement: it answers one interchange of the "
                                 "partner's and is not sent again on its own")
+        waiting = uow.outbox.pending_resend(doc["id"])
+        if waiting is not None:   # a form sent twice, or two people at once: one resend is enough
+            raise ActionRefused(f"{_name(doc)} is being sent again already, as document #{waiting}")
         out = Outcome()
         if doc["partner_id"] and doc["purchase_order_id"]:
             po = uow.repo.purchase_orders_by_id({doc["purchase_order_id"]})[doc["purchase_order_id"]]

@@ -61,19 +61,33 @@ def decide(uow: UnitOfWork, hub: HubContext, orders: list[Order], known: set[str
     capacity = _capacity(uow, hub, now)
     routed: list[tuple[Order, dict]] = []
     for order in orders:
-        findings = review(order, hub.catalog, hub.review, order.customer.id in known)
+        wanted = _still_wanted(order)
+        findings = review(wanted, hub.catalog, hub.review, order.customer.id in known)
         known.add(order.customer.id)
         if release:
             findings = [f for f in findings if not f.hold]
         if not findings:
-            result = route(order, hub.catalog, hub.partners, hub.routing, capacity)
+            result = route(wanted, hub.catalog, hub.partners, hub.routing, capacity)
             findings = result.findings
+            if wanted is not order:   # routing notes each line's candidates: keep them on the order
+                by_id = {ln.id: ln for ln in wanted.lines}
+                for ln in order.lines:
+                    ln.candidates = by_id[ln.id].candidates if ln.id in by_id else ln.candidates
         if findings:
             _stop(order, findings, out)
         else:
             order.move_to(OrderState.PROCESSING)
             routed.append((order, result.shares))
     return routed
+
+
+def _still_wanted(order: Order) -> Order:
+    """The order as far as it is still to be filled: units an operator cancelled are neither
+    reviewed nor routed (a line cancelled whole is left out)."""
+    if not any(ln.cancelled for ln in order.lines):
+        return order
+    return dataclasses.replace(order, lines=[dataclasses.replace(ln, quantity=ln.wanted)
+                                             for ln in order.lines if ln.wanted > 0])
 
 
 def queue(uow: UnitOfWork, hub: HubContext, routed: list[tuple[Order, dict]], now: datetime,

@@ -3,6 +3,9 @@ routing as every other channel."""
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from hub.errors import OrderInputError
 from hub.services.audit import ActionRefused, audit
 from hub.services.intake import IntakeResult, Submission, accept
@@ -10,6 +13,7 @@ from hub.services.order_input import parse_order
 from hub.services.ports import HubContext
 
 PHONE_CHANNEL = "phone"
+_ORDER_ID = re.compile(r"^PH-[0-9A-F]{10}$")
 
 
 class PhoneOrderRefused(ActionRefused):
@@ -20,26 +24,35 @@ class PhoneOrderRefused(ActionRefused):
         super().__init__("the order was not taken: " + "; ".join(problems))
 
 
-def take_phone_order(hub: HubContext, data: dict, actor: str) -> IntakeResult:
-    """Give a typed-in order its channel, number and time, and take it in as any channel's.
+def new_phone_order_id() -> str:
+    """A number for an order about to be typed in, given with the empty form: the same form
+    sent twice (a double click, a reload) is then the same order, taken once."""
+    return f"PH-{secrets.token_hex(5).upper()}"
 
-    ``data`` is the canonical order without channel, channel_order_id or placed_at (the hub
-    sets them: channel "phone", PH-000001, now). Problems come back as the intake's, all at once.
+
+def take_phone_order(hub: HubContext, data: dict, actor: str, order_id: str) -> IntakeResult:
+    """Give a typed-in order its channel and time, and take it in as any channel's.
+
+    ``data`` is the canonical order without channel, channel_order_id or placed_at; the hub
+    sets them (channel "phone", ``order_id`` from :func:`new_phone_order_id`, now). Problems
+    are refused all at once, before anything is stored.
     """
     if PHONE_CHANNEL not in hub.channels:
         raise ActionRefused("there is no phone channel: add [channels.phone] to edihub.toml")
+    if not _ORDER_ID.match(order_id or ""):
+        raise ActionRefused("the form had no valid order number: reload it")
     now = hub.clock()
-    with hub.uow() as uow:
-        number = uow.repo.take_counter("phone_order", 1)
-        uow.commit()
-    order = {**data, "channel": PHONE_CHANNEL, "channel_order_id": f"PH-{number:06d}",
+    order = {**data, "channel": PHONE_CHANNEL, "channel_order_id": order_id,
              "placed_at": now.isoformat().replace("+00:00", "Z"), "currency": data.get("currency") or "USD"}
     try:   # checked first: a typing mistake is said on the form, not filed as an Incident
         parse_order(order, PHONE_CHANNEL)
     except OrderInputError as exc:
         raise PhoneOrderRefused(exc.problems) from None
     [result] = accept(hub, [Submission(f"entered by {actor}", order)], PHONE_CHANNEL)
-    if result.order_id is not None:
+    if result.status == "conflict":
+        raise ActionRefused(f"order {order_id} was taken already with other content: reload the form "
+                            "for a new order")
+    if result.status == "created":
         with hub.uow() as uow:
             audit(uow, now, actor, "order.enter", f"order {PHONE_CHANNEL}/{order['channel_order_id']}",
                   after={"state": result.state}, order_id=result.order_id)

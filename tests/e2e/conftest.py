@@ -34,9 +34,13 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the session (Playwright's own download is never used)."""
+    """One headless Chromium per test module (Playwright's own download is never used).
+
+    Not per session: while Playwright's synchronous API is open, an asyncio loop runs in the
+    main thread, and tests after these ones start event loops of their own (the demo's
+    embedded SFTP server)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run the README's test command, which installs chromium",
                     pytrace=False)

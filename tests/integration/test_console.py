@@ -183,7 +183,9 @@ def test_secure_cookies_by_default(hub):
 
 def test_a_phone_order_goes_through_intake_and_mistakes_stay_on_the_form(app, hub):
     client = signed_in(app, "ola")
-    form = {"csrf_token": csrf(client, "/orders/new"), "customer_id": "P1", "customer_name": "Pat Doe",
+    blank = client.get("/orders/new").get_data(as_text=True)
+    number = re.search(r'name="order_id" type="hidden" value="(PH-[0-9A-F]{10})"', blank)[1]
+    form = {"csrf_token": csrf(client, "/orders/new"), "order_id": number, "customer_id": "P1", "customer_name": "Pat Doe",
             "email": "pat@example.com", "phone": "555 0101", "prepaid": "y", "ship_name": "Pat Doe",
             "address1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701",
             "country": "US", "currency": "USD", "lines-0-sku": "CHAIR-ERGO-BLK", "lines-0-quantity": "1",
@@ -195,7 +197,11 @@ def test_a_phone_order_goes_through_intake_and_mistakes_stay_on_the_form(app, hu
     taken = client.post("/orders/new", data=form)
     assert taken.status_code == 302
     page = client.get(taken.headers["Location"]).get_data(as_text=True)
-    assert "phone/PH-000001" in page and "processing" in page
+    assert f"phone/{number}" in page and "processing" in page
+    again = client.post("/orders/new", data=form)                      # sent twice: still one order
+    assert again.headers["Location"] == taken.headers["Location"]
+    with hub.uow(readonly=True) as uow:
+        assert len(uow.conn.execute(select(t.orders.c.id)).all()) == 1
 
 
 def test_an_order_is_edited_from_its_page(app, orders, hub):

@@ -111,6 +111,8 @@ def test_a_delivered_document_is_resent_as_a_new_interchange(store_hub):
     result = resend_outbound(store_hub.context, first, "ann", "supplier lost it")
     assert rows(store_hub, t.interchanges, "id", "control_number", "state", "resend_of") == [
         (first, control, "sent", None), (result.new_interchange_id, "000000002", "queued", first)]
+    with pytest.raises(ActionRefused, match=f"is being sent again already, as document #{result.new_interchange_id}"):
+        resend_outbound(store_hub.context, first, "bob", "the same form, sent twice")
     assert store_hub.dispatcher("w").run_once().sent == 1
     delivered = store_hub.settings.home / "var/suppliers/acme/to-supplier/acme_850_000000002.edi"
     assert b"ISA*" in delivered.read_bytes() and b"000000002" in delivered.read_bytes()
@@ -310,3 +312,14 @@ def test_an_incident_with_nothing_to_retry_says_so(store_hub):
         retry_incident(store_hub.context, iid, "ann")
     assert open_codes(store_hub) == ["intake.invalid_order"]
 
+
+
+def test_a_cancelled_line_is_left_out_when_the_order_is_released(store_hub):
+    [oid] = take(store_hub, order(lines=[CHAIR, {**LAMP, "sku": "NO-SUCH"}]))
+    assert open_codes(store_hub) == ["review.unknown_sku"]
+    cancel_line(store_hub.context, oid, "2", "ann", "the customer no longer wants it")
+    from hub.services.operations import release_order
+    outcome = release_order(store_hub.context, oid, "ann", "the rest can go")
+    assert [(p.partner_id, [(ln.sku, ln.quantity) for ln in p.lines]) for p in outcome.purchase_orders] == [
+        ("acme", [("CHAIR-ERGO-BLK", 2)])]
+    assert rows(store_hub, t.orders, "state") == [("processing",)]

@@ -178,7 +178,7 @@ def test_web_and_workers_started_together_on_an_empty_database_all_come_up(demo_
     from tests.support.sshd import free_port
     name = f"empty_{os.getpid()}_{tmp_path.name[-12:].replace('-', '_')}"
     pg_server.sql(f"CREATE DATABASE {name}")
-    env = {"EDIHUB_DATABASE_URL": pg_server.url(name)}
+    env = {"EDIHUB_DATABASE_URL": pg_server.url(name), "EDIHUB_SECRET_KEY": "w" * 32}
     port = free_port()
     with open(tmp_path / "web.log", "w") as log:
         web = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(demo_home), "serve",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FieldList, FormField, IntegerField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, FieldList, FormField, HiddenField, IntegerField, SelectField,
+                     StringField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hub.services.operations import (EDITABLE, cancel_line, cancel_order, edit_order, release_order,
                                      reroute_line)
-from hub.services.phone import PhoneOrderRefused, take_phone_order
+from hub.services.audit import ActionRefused
+from hub.services.phone import PhoneOrderRefused, new_phone_order_id, take_phone_order
 from hub.views import find_orders, matched_orders, order_view, orders_overview
 from web.console import act, hub, role_required
 
@@ -201,7 +202,7 @@ class PhoneOrderForm(FlaskForm):
     country = StringField("Country (2 letters)", default="US", validators=[DataRequired(), Length(min=2, max=2)])
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(min=3, max=3)])
     lines = FieldList(FormField(PhoneLineForm), min_entries=3, max_entries=50)
-    note = TextAreaField("Note", validators=[Optional(), Length(max=500)])
+    order_id = HiddenField()   # given with the empty form: sent twice, it is still one order
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -210,6 +211,8 @@ def phone():
     """Take an order by phone: the same intake, review and routing as every channel."""
     h = hub()
     form = PhoneOrderForm()
+    if not form.order_id.data:
+        form.order_id.data = new_phone_order_id()
     problems: list[str] = []
     if form.validate_on_submit():
         lines = [{"line_id": str(k + 1), "sku": e.form.sku.data.strip(), "quantity": e.form.quantity.data,
@@ -224,11 +227,14 @@ def phone():
                             "country": form.country.data.upper()},
                 "currency": form.currency.data.upper(), "lines": lines}
         try:
-            result = take_phone_order(h.context, data, current_user.name)
+            result = take_phone_order(h.context, data, current_user.name, form.order_id.data)
         except PhoneOrderRefused as exc:
             problems = exc.problems
+        except ActionRefused as exc:
+            problems = [str(exc)]
         else:
-            flash(f"Order {result.channel}/{result.channel_order_id} taken: {result.state}", "ok")
+            flash(f"Order {result.channel}/{result.channel_order_id} "
+                  f"{'taken' if result.status == 'created' else 'was taken already'}: {result.state}", "ok")
             return redirect(url_for(".detail", order_id=result.order_id))
     elif request.method == "POST":
         problems = form_problems(form.errors)
