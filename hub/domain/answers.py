@@ -176,10 +176,15 @@ def _set_quantities(po: PurchaseOrder, pl: PoLine, accepted: int, backordered: i
         wanted = LineState.CHANGED
     else:
         wanted = LineState.ACCEPTED
-    if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
-        pl.move_to(wanted, po.po_number)
+    _move_line(po, pl, wanted)
     if newly_rejected:
         out.reroute.append((pl, newly_rejected))
+
+
+def _move_line(po: PurchaseOrder, pl: PoLine, wanted: LineState) -> None:
+    """Move a line if its transition table allows it; otherwise the answer is late news."""
+    if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
+        pl.move_to(wanted, po.po_number)
 
 
 def match_line(po: PurchaseOrder, number: str, vendor_item: str = "", buyer_item: str = "") -> PoLine | None:
@@ -232,9 +237,8 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
                                         f"856 {shipment_id}: line {pl.line_number} ({pl.sku}) of "
                                         f"{po.po_number} now shipped {pl.qty_shipped}, more than the "
                                         f"{expected} ordered/accepted: check the invoice"))
-        wanted = LineState.SHIPPED if pl.qty_shipped >= expected else LineState.PARTIALLY_SHIPPED
-        if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
-            pl.move_to(wanted, po.po_number)
+        _move_line(po, pl, LineState.SHIPPED if pl.qty_shipped >= expected
+                   else LineState.PARTIALLY_SHIPPED)
     live = [pl for pl in po.lines if pl.state not in (LineState.REROUTED, LineState.CANCELLED,
                                                       LineState.REJECTED)]
     if matched:

@@ -474,3 +474,37 @@ def test_order_with_a_single_unit_shipped_is_partially_shipped():
     P = OrderState.PROCESSING
     assert order_state(P, [carried(5, (PoState.PARTIALLY_SHIPPED, pl(5, shipped=1)))]) \
         == OrderState.PARTIALLY_SHIPPED
+
+
+def test_855_rejections_add_up_beside_a_hold():
+    # Held units are not declined, so the declined ones are exactly the IR quantities.
+    p = po(5)
+    out = apply_po_ack(p, ack("AC", line("1", ("IR", 1, None), ("IR", 1, None), ("IH", 3, None))))
+    assert quantities(p.lines[0])[1:] == (0, 0, 2) and [q for _, q in out.reroute] == [2]
+
+
+def test_855_several_rejections_can_over_acknowledge():
+    p = po(5)
+    out = apply_po_ack(p, ack("AC", line("1", ("IA", 4, None), ("IR", 1, None), ("IR", 1, None))))
+    assert quantities(p.lines[0]) == (LineState.CHANGED, 4, 0, 1)
+    assert [pr.code for pr in out.problems] == ["poack.over_acknowledged"]
+
+
+def test_855_line_numbers_with_letters_are_not_our_numbers():
+    out = apply_po_ack(po(5), ack("AC", line("X1", ("IA", 5, None))))
+    assert [pr.code for pr in out.problems] == ["poack.unknown_line"]
+
+
+@pytest.mark.parametrize("item, named", [
+    (ShippedItem(line_number="9", quantity=1), "9"),
+    (ShippedItem(buyer_item="SKU-9", quantity=1), "SKU-9"),
+    (ShippedItem(upc="012345678905", quantity=1), "012345678905"),
+])
+def test_856_unknown_item_is_named_by_what_identifies_it(item, named):
+    out, _ = apply_shipment(po(5), ShippedOrder("PO0000001", (item,)), "SH1")
+    assert [pr.code for pr in out.problems] == ["asn.unknown_item"] and named in out.problems[0].message
+
+
+def test_855_unknown_line_is_named_by_our_item_when_the_supplier_gives_no_item():
+    out = apply_po_ack(po(5), ack("AC", PoAckLine("7", 1, buyer_item="SKU-9", acks=(LineAck("IA", 1),))))
+    assert "SKU-9" in out.problems[0].message

@@ -186,3 +186,20 @@ def test_the_steps_grow_in_proportion_to_the_levels(monkeypatch):
         parse_transaction(tx)
         counts.append(reads[0])
     assert counts[1] <= 2 * counts[0] + 100
+
+
+def test_a_pack_with_no_item_above_does_not_stop_the_packs_after_it():
+    doc = notice([BSN, "HL*1**S", "HL*2*1*O", "PRF*PO-1", "HL*3*2*P", "SN1**9*EA",
+                  "HL*4*2*I", "LIN*1", "HL*5*4*P", "SN1**2*EA"])
+    assert items(doc) == [("PO-1", "1", 2, ())]
+
+
+def test_packs_nested_below_an_item_all_give_to_that_item():
+    doc = notice([BSN, "HL*1**S", "HL*2*1*O", "PRF*PO-1", "HL*3*2*I", "LIN*1",
+                  "HL*4*3*P", "MAN*GM*OUTER", "HL*5*4*P", "SN1**3*EA", "HL*6*4*P", "SN1**4*EA"])
+    assert items(doc) == [("PO-1", "1", 7, ("OUTER",))]
+
+
+def test_levels_below_a_broken_level_are_not_reported_again():
+    parsed = parse("856", [BSN, "HL*1**S", "HL*3*2*O", "HL*4*3*I", "LIN*1", "SN1**1*EA"])
+    assert codes(parsed) == ["asn.hl_structure"] and parsed.problems[0].segment_position == 6
