@@ -315,3 +315,13 @@ def test_the_order_of_an_item_from_its_lin_pairs(lin, po):
         assert [o.po_number for o in parsed.document.orders] == [po]
     else:
         assert parsed.document is None and codes(parsed) == ["asn.missing_po_number"]
+
+
+def test_a_bad_date_message_in_a_ccyymmdd_version_offers_no_short_form():
+    parsed = parse("856", [BSN, "DTM*011*2026", *ITEM])
+    assert "(CCYYMMDD)" in parsed.problems[0].message and "YYMMDD)" not in parsed.problems[0].message.replace("(CCYYMMDD)", "")
+
+
+def test_an_item_without_lin_or_any_po_number_is_fatal():
+    parsed = parse("856", [BSN, "HL*1**S", "HL*2*1*I", "SN1**1*EA"])
+    assert parsed.document is None and codes(parsed) == ["asn.missing_po_number"]
