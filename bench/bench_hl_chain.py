@@ -1,8 +1,10 @@
 """An 856 whose HL levels form one long chain, applied end to end: linear time, and its memory.
 
-Each level is a pack inside the one before it (``HL*k*k-1*P`` then ``MAN*GM*<SSCC>``), as one
-long parent chain; the items of one purchase order sit in the deepest pack. Such a file once
-took seconds per 24,000 levels because every level walked up to the top of the tree.
+Each level is a pack inside the one before it (``HL*k*k-1*P`` then a MAN with two SSCC
+ranges, ``MAN*GM*<SSCC>*<to>*GM*<SSCC>*<to>``), as one long parent chain; the items of one
+purchase order sit in the deepest pack. Such a file once took seconds per 24,000 levels because
+every level walked up to the top of the tree. The long MAN keeps a 50 MB set (about 300,000
+levels) under the reader's limit of 1,000,000 segments per set (``MAX_SET_SEGMENTS``).
 
 For a 5 MB and a 50 MB file, a child process (for its own peak memory) receives the file into
 a copy of an instance holding that purchase order: archive, read, apply the shipment, derive
@@ -40,7 +42,8 @@ def write_chain_856(path: Path, size_mb: float, po: str, lines: list[tuple[int, 
         segments, k = len(head) - 2, 2                  # ST..SE counts from ST
         while out.tell() < target:
             k += 1
-            out.write(f"HL*{k}*{k - 1}*P~\nMAN*GM*{k:020d}~\n")
+            out.write(f"HL*{k}*{k - 1}*P~\nMAN*GM*{k:020d}*{k:048d}*GM*{k + 10**19:020d}*"
+                      f"{k:048d}~\n")
             segments += 2
         deepest = k
         for line, qty in lines:
