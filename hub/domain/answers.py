@@ -44,7 +44,6 @@ class Applied:
     problems: list[Problem] = field(default_factory=list)
     reroute: list[tuple[PoLine, int]] = field(default_factory=list)  # newly rejected quantities
     events: list[str] = field(default_factory=list)
-    changed: bool = False
 
 
 def can_move(po: PurchaseOrder, wanted: PoState) -> bool:
@@ -57,7 +56,6 @@ def _advance(po: PurchaseOrder, wanted: PoState, out: Applied) -> None:
     if po.state != wanted and can_move(po, wanted):
         out.events.append(f"{po.po_number}: {po.state.value} -> {wanted.value}")
         po.move_to(wanted)
-        out.changed = True
 
 
 # -- 997 / 999 --------------------------------------------------------------------------------
@@ -72,7 +70,6 @@ def apply_functional_ack(po: PurchaseOrder, acked: AckedSet) -> Applied:
     """Record the partner's 997/999 verdict on our 850; acknowledged if it was accepted."""
     out = Applied()
     po.ack_status = functional_ack_status(acked)
-    out.changed = True
     if po.ack_status == "rejected":
         detail = "; ".join(acked.errors) or "no detail given"
         out.problems.append(Problem(
@@ -169,7 +166,6 @@ def _set_quantities(po: PurchaseOrder, pl: PoLine, accepted: int, backordered: i
     newly_rejected = max(0, rejected - pl.qty_rejected)
     pl.qty_accepted, pl.qty_backordered, pl.qty_rejected = accepted, backordered, max(rejected, 0)
     pl.promised_date = promised or pl.promised_date
-    out.changed = True
     if pl.qty_shipped:
         return  # already shipping: quantities are recorded, the state follows the 856s
     if rejected >= pl.quantity:
@@ -180,10 +176,15 @@ def _set_quantities(po: PurchaseOrder, pl: PoLine, accepted: int, backordered: i
         wanted = LineState.CHANGED
     else:
         wanted = LineState.ACCEPTED
-    if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
-        pl.move_to(wanted, po.po_number)
+    _move_line(po, pl, wanted)
     if newly_rejected:
         out.reroute.append((pl, newly_rejected))
+
+
+def _move_line(po: PurchaseOrder, pl: PoLine, wanted: LineState) -> None:
+    """Move a line if its transition table allows it; otherwise the answer is late news."""
+    if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
+        pl.move_to(wanted, po.po_number)
 
 
 def match_line(po: PurchaseOrder, number: str, vendor_item: str = "", buyer_item: str = "") -> PoLine | None:
@@ -236,10 +237,8 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
                                         f"856 {shipment_id}: line {pl.line_number} ({pl.sku}) of "
                                         f"{po.po_number} now shipped {pl.qty_shipped}, more than the "
                                         f"{expected} ordered/accepted: check the invoice"))
-        wanted = LineState.SHIPPED if pl.qty_shipped >= expected else LineState.PARTIALLY_SHIPPED
-        if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
-            pl.move_to(wanted, po.po_number)
-        out.changed = True
+        _move_line(po, pl, LineState.SHIPPED if pl.qty_shipped >= expected
+                   else LineState.PARTIALLY_SHIPPED)
     live = [pl for pl in po.lines if pl.state not in (LineState.REROUTED, LineState.CANCELLED,
                                                       LineState.REJECTED)]
     if matched:

@@ -174,17 +174,15 @@ class ShipNoticeReader:
         """PO number -> the items shipped for it, in the order they first appear."""
         orders: dict[str, list[ShippedItem]] = {}
         orphans: list[Level] = []
-        cut = {id(level) for level, _ in self.tree.pending}   # already reported as broken
         for level in self.tree.ordered:
             if level.code == "O" and level.po:
                 orders.setdefault(level.po, [])
             if level.code != ITEM:
                 continue
             item = self.item(level)
-            po = next((lv.po for lv in level.above() if lv.po), self.header_po) \
-                or _lin_po(level.lin)
+            po = level.order_po() or self.header_po or _lin_po(level.lin)
             if not po:
-                if not any(id(lv) in cut for lv in level.above()):
+                if not level.broken:   # a broken tree is reported as such already
                     orphans.append(level)
             elif item is not None:
                 orders.setdefault(po, []).append(item)
@@ -214,7 +212,7 @@ class ShipNoticeReader:
                            "SN1 quantity shipped: ask the supplier how many were shipped",
                            level.number, True)
             return None
-        marks = [m for lv in level.above() for m in lv.marks] + level.below_marks
+        marks = level.marks_above() + level.below_marks
         lin = level.lin[1] if level.lin is not None else []
         buyer, vendor, upc = item_ids(lin, 2)
         return ShippedItem(line_number=element(lin, 1), buyer_item=buyer, vendor_item=vendor,

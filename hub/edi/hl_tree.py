@@ -4,12 +4,14 @@ HL01 is a level's id, HL02 its parent's id, HL03 its level code: S shipment, O o
 T tare, P pack, I item (other codes are read as containers, like a pack). A parent must be
 an HL that comes before its child. When HL02 is empty the parent is the nearest HL above
 of a higher level (S > O > T > P > I), which is how partners that leave it blank mean it.
-Parents always come earlier, so walking up from any level ends.
+
+A parent's own segments (PRF, MAN...) all come before the HL of its first child, so what a
+level inherits from the levels above it (the nearest PO number, item, SSCC-marked level,
+level of a higher rank) is known when the level arrives and is carried down then. Nothing
+walks up the tree, so an 856 whose levels form one long chain is read in linear time.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 from hub.edi.answer_fields import element
 from hub.edi.reader import Segment
@@ -20,10 +22,11 @@ ITEM = "I"
 
 
 class Level:
-    """One HL level and what its segments said."""
+    """One HL level, what its segments said, and what it inherits from the levels above."""
 
     __slots__ = ("id", "code", "rank", "number", "parent", "po", "marks", "lin", "sn1",
-                 "below", "below_uom", "below_marks")
+                 "below", "below_uom", "below_marks",
+                 "higher", "item", "marked", "po_above", "broken")
 
     def __init__(self, hl_id: str, code: str, number: int):
         self.id, self.code, self.number = hl_id, code, number
@@ -36,21 +39,54 @@ class Level:
         self.below: int | None = None           # SN1 quantities of the packs below an item
         self.below_uom = ""                     # the first of their SN103 units
         self.below_marks: list[str] = []        # MAN*GM of the packs below an item
+        # Inherited from the levels above, set once by tie():
+        self.higher: Level | None = None        # nearest level above of a lower rank
+        self.item: Level | None = None          # nearest item level above
+        self.marked: Level | None = None        # nearest level above with MAN*GM marks
+        self.po_above = ""                      # nearest PRF01 above
+        self.broken = False                     # it or a level above names a missing parent
 
-    def above(self) -> Iterator[Level]:
-        """This level, then its parent, its parent's parent..."""
-        level: Level | None = self
-        while level is not None:
-            yield level
-            level = level.parent
+    def tie(self, parent: Level | None, broken: bool) -> None:
+        """Attach to ``parent`` (whose segments are all read) and inherit from it."""
+        self.parent, self.broken = parent, broken
+        if parent is not None:
+            self.higher = nearest_higher(parent, self.rank)
+            self.item = parent if parent.code == ITEM else parent.item
+            self.marked = parent if parent.marks else parent.marked
+            self.po_above = parent.po or parent.po_above
+            self.broken = parent.broken
 
     def item_above(self) -> Level | None:
         """The nearest item level above this one."""
-        return next((lv for lv in self.above() if lv is not self and lv.code == ITEM), None)
+        return self.item
+
+    def order_po(self) -> str:
+        """The nearest PO number (PRF01) at or above this level; empty when there is none."""
+        return self.po or self.po_above
+
+    def marks_above(self) -> list[str]:
+        """The SSCC marks of this level and the levels above it, nearest first."""
+        out: list[str] = []
+        level = self if self.marks else self.marked
+        while level is not None:   # one step per marked level: as long as the answer
+            out += level.marks
+            level = level.marked
+        return out
 
     def name(self) -> str:
         """'HL 3 (segment 21)', for messages."""
         return f"HL {self.id or '?'} (segment {self.number})"
+
+
+def nearest_higher(level: Level | None, rank: int) -> Level | None:
+    """``level`` or the nearest level above it whose rank is below ``rank`` (a higher level).
+
+    Each step to ``higher`` skips only levels of a rank at least the current one's and lowers
+    the rank, so it takes at most as many steps as there are ranks.
+    """
+    while level is not None and level.rank >= rank:
+        level = level.higher
+    return level
 
 
 class HlTree:
@@ -78,12 +114,14 @@ class HlTree:
                                    f"{self.levels[hl_id].number} and {n})"))
         else:
             self.levels[hl_id] = level
+        parent = None
         if parent_id:
-            level.parent = self.levels.get(parent_id) if parent_id != hl_id else None
-            if level.parent is None:
+            parent = self.levels.get(parent_id) if parent_id != hl_id else None
+            if parent is None:
                 self.pending.append((level, parent_id))
         elif self.current is not None:
-            level.parent = next((lv for lv in self.current.above() if lv.rank < level.rank), None)
+            parent = nearest_higher(self.current, level.rank)
+        level.tie(parent, broken=bool(parent_id) and parent is None)
         self.ordered.append(level)
         self.current = level
         return level
@@ -107,7 +145,7 @@ class HlTree:
         for level in self.ordered:
             if level.code == ITEM or (level.sn1 is None and not level.marks):
                 continue
-            item = level.item_above()
+            item = level.item
             if item is None:
                 continue
             item.below_marks += level.marks

@@ -6,7 +6,9 @@ import pytest
 
 from hub.domain.documents import AckedSet, FunctionalAck
 from hub.edi.ack_codes import group_error, set_error
-from tests.unit.answer_builders import codes, parse
+from hub.edi.answers_x12 import parse_transaction
+from hub.edi.envelope import iter_transactions
+from tests.unit.answer_builders import codes, interchange, parse
 
 
 def fa(body: list[str], kind: str = "997", version: str = "004010") -> FunctionalAck:
@@ -128,3 +130,82 @@ def test_segments_out_of_place_are_noted():
 def test_an_unknown_verdict_is_kept_with_a_problem():
     parsed = parse("997", ["AK1*PO*1", "AK2*850*0001", "AK5*Q", "AK9*R*1*1*0"])
     assert parsed.document.sets[0].status == "Q" and codes(parsed) == ["ack.unknown_status"]
+
+
+# -- where each problem points -----------------------------------------------------------------
+
+@pytest.mark.parametrize("body, code, segment, named", [
+    (["AK1*PO*1", "AK1*PO*2", "AK9*A*1*1*1"], "ack.repeated_segment", 5, "AK1 at segment 5"),
+    (["AK1*PO*1", "AK2*850*0001", "AK5*A", "AK5*R", "AK9*A*1*1*1"], "ack.repeated_segment", 7,
+     "AK5 at segment 7"),
+    (["AK1*PO*1", "AK9*A*1*1*1", "AK9*R"], "ack.repeated_segment", 6, "AK9 at segment 6"),
+    (["AK1*PO*1", "AK5*A", "AK9*A*1*1*1"], "ack.out_of_place", 5, "AK5 at segment 5"),
+    (["AK1*PO*1", "AK4*1*1*1", "AK9*A*1*1*1"], "ack.out_of_place", 5, "AK4 at segment 5"),
+    (["AK1*PO*1", "AK2*850*0001", "AK5*Q", "AK9*R*1*1*0"], "ack.unknown_status", 6,
+     "AK5 at segment 6"),
+    (["AK1*PO*1", "AK2*850", "AK5*R", "AK9*R*1*1*0"], "ack.incomplete_set", 5,
+     "AK2 loop at segment 5"),
+])
+def test_problems_kept_with_the_document_point_at_their_segment(body, code, segment, named):
+    parsed = parse("997", body)
+    assert parsed.document is not None and codes(parsed) == [code]
+    assert parsed.problems[0].segment_position == segment
+    assert named in parsed.problems[0].message and "997 ST02 0001" in parsed.problems[0].message
+
+
+def test_an_element_note_outside_a_segment_note_says_which_note_it_lacks():
+    parsed = parse("997", ["AK1*PO*1", "AK2*850*0001", "AK4*1*1*1", "AK5*R", "AK9*R*1*1*0"])
+    assert codes(parsed) == ["ack.out_of_place"] and "AK3" in parsed.problems[0].message
+
+
+@pytest.mark.parametrize("body, code", [
+    (["AK2*850*0001", "AK5*A", "AK9*A*1*1*1"], "ack.missing_group"),
+    (["AK1*PO*1"], "ack.missing_group_status"),
+])
+def test_fatal_problems_point_at_the_set(body, code):
+    parsed = parse("997", body)
+    assert parsed.document is None and codes(parsed) == [code]
+    assert parsed.problems[0].segment_position == 3       # the ST segment
+
+
+def test_a_missing_group_verdict_beside_set_verdicts_points_at_the_set():
+    parsed = parse("997", ["AK1*PO*1", "AK2*850*0001", "AK5*A"])
+    assert parsed.problems[0].segment_position == 3
+
+
+def test_elements_past_the_last_code_element_are_not_read_as_codes():
+    # AK304 (one code; partners repeat it up to AK308), AK502..AK506, AK905..AK909.
+    doc = fa(["AK1*PO*1", "AK2*850*0001", "AK3*PO1*6**3*3*3*3*3*99", "AK5*R*1*1*1*1*1*99",
+              "AK9*R*1*1*0*1*1*1*1*1*99"])
+    assert all("99" not in e for e in doc.sets[0].errors + doc.errors)
+    assert len(doc.sets[0].errors) == 1 + 5 and len(doc.errors) == 5
+
+
+@pytest.mark.parametrize("position, name", [
+    ("2", "element 2 (PO102)"), ("10", "element 10 (PO110)"), ("100", "element 100"),
+    ("", "element ?"), ("2:3", "element 2, component 3 (PO102-3)"),
+])
+def test_element_names_for_the_positions_an_ak401_can_give(position, name):
+    # Element references (PO102) exist for positions 1..99; a position past that is written
+    # as it came.
+    doc = fa(["AK1*PO*1", "AK2*850*0001", "AK3*PO1*6", f"AK4*{position}**1", "AK5*R", "AK9*R*1*1*0"])
+    assert doc.sets[0].errors == (f"segment PO1 at position 6: {name} mandatory data element missing",)
+
+
+def test_999_context_with_one_part_and_a_trigger_without_component():
+    doc = fa(["AK1*PO*5*005010", "AK2*850*0001", "IK3*PO1*12**8", "CTX*PO101",
+              "IK4*6**7", "CTX*SITUATIONAL TRIGGER*PO1*12**6", "IK5*R", "AK9*R*1*1*0"],
+             kind="999", version="005010")
+    (sentence,) = doc.sets[0].errors
+    assert "(context: PO101)" in sentence
+    assert "situational trigger: segment PO1 at position 12, element 6 (PO106)" in sentence
+
+
+def test_without_a_sub_element_separator_positions_are_not_split():
+    # ISA16 missing: AK401 is read whole, whatever it holds.
+    data = interchange("997", ["AK1*PO*1", "AK2*850*0001", "AK3*PO1*6", "AK4*1 2**1", "AK5*R",
+                               "AK9*R*1*1*0"]).replace(b"*P*:~", b"*P*~")
+    (tx,) = iter_transactions(data)
+    assert tx.delimiters.sub_element is None
+    doc = parse_transaction(tx).document
+    assert doc.sets[0].errors == ("segment PO1 at position 6: element 1 2 mandatory data element missing",)

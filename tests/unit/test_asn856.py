@@ -234,3 +234,94 @@ def test_time_codes_without_a_fixed_offset_leave_the_ship_time_naive(code):
     doc = notice([BSN, f"DTM*011*20260105*1432*{code}", "HL*1**S", "HL*2*1*O", "PRF*PO-1",
                   "HL*3*2*I", "SN1**1*EA"])
     assert doc.shipped_at == datetime(2026, 1, 5, 14, 32) and doc.shipped_at.tzinfo is None
+
+
+# -- where each problem points, and what it names ----------------------------------------------
+
+ITEM = ["HL*1**S", "HL*2*1*O", "PRF*PO-1", "HL*3*2*I", "LIN*1", "SN1**1*EA"]
+
+
+@pytest.mark.parametrize("body, code, segment, named", [
+    ([BSN, "BSN*00*OTHER", *ITEM], "asn.repeated_segment", 5, "segment 5"),
+    (["BSN*00*SHIP-1*2026", *ITEM], "asn.bad_date", 4, "BSN03 notice date '2026' (segment 4)"),
+    ([BSN, "DTM*011*20261305", *ITEM], "asn.bad_date", 5, "DTM02 ship date '20261305' (segment 5)"),
+    ([BSN, "DTM*017*2026", *ITEM], "asn.bad_date", 5, "DTM02 delivery date '2026' (segment 5)"),
+    ([BSN, "DTM*011*20260105*2561", *ITEM], "asn.bad_time", 5, "DTM03 ship time '2561' (segment 5)"),
+])
+def test_problems_kept_with_the_notice_point_at_their_segment(body, code, segment, named):
+    parsed = parse("856", body)
+    assert parsed.document is not None and codes(parsed) == [code]
+    assert parsed.problems[0].segment_position == segment
+    assert named in parsed.problems[0].message and "856 SHIP-1" in parsed.problems[0].message
+
+
+@pytest.mark.parametrize("body, code, segment, named", [
+    (["HL*1**S", "HL*2*1*O", "PRF*PO-1"], "asn.missing_bsn", 3, "856 ST02 0001"),
+    ([BSN, "HL*1**S", "TD5**2*UPSN"], "asn.no_orders", 4, "856 SHIP-1"),
+    ([BSN, "HL*1**S", "HL*2*1*O", "PRF*PO-1"], "asn.no_items", 4, "PO-1"),
+    ([BSN, "HL*1**S", "HL*2*1*O", "PRF*PO-1", "HL*3*2*I", "LIN*1"], "asn.missing_quantity", 8,
+     "HL 3 (segment 8)"),
+    ([BSN, "HL*1**S", "HL*2*1*O", "PRF*PO-1", "HL*3*2*I", "SN1**x*EA"], "asn.bad_quantity", 9,
+     "(segment 9)"),
+])
+def test_fatal_problems_point_at_their_segment(body, code, segment, named):
+    parsed = parse("856", body)
+    assert parsed.document is None and codes(parsed) == [code]
+    assert parsed.problems[0].segment_position == segment
+    assert named in parsed.problems[0].message
+
+
+def test_without_a_shipment_id_the_notice_is_named_by_its_control_number():
+    parsed = parse("856", ["BSN*00**20260105", "DTM*011*2026", *ITEM])
+    assert codes(parsed) == ["asn.bad_date"] and "856 ST02 0001" in parsed.problems[0].message
+
+
+def test_a_bad_date_message_names_the_forms_the_version_allows():
+    old = parse("856", [BSN, "DTM*011*2026", *ITEM], version="003050")
+    assert "CCYYMMDD or YYMMDD" in old.problems[0].message
+
+
+def test_a_time_code_without_a_time_leaves_the_ship_date_naive():
+    doc = notice([BSN, "DTM*011*20260105**ED", *ITEM])
+    assert doc.shipped_at == datetime(2026, 1, 5) and doc.shipped_at.tzinfo is None
+
+
+def test_tracking_numbers_of_one_rank_keep_their_order():
+    doc = notice([BSN, "REF*2I*TRACK-B", "REF*2I*TRACK-A", "MAN*CP*PKG-B", "MAN*CP*PKG-A", *ITEM])
+    assert doc.tracking_numbers == ("TRACK-B", "TRACK-A", "PKG-B", "PKG-A")
+
+
+def test_only_man_cp_is_a_tracking_number_and_only_man_gm_a_mark():
+    doc = notice([BSN, "MAN*GM*BEFORE-ANY-HL", "HL*1**S", "HL*2*1*O", "PRF*PO-1",
+                  "HL*3*2*P", "MAN*UC*012345678905**ZZ*OTHER", "MAN*GM*SSCC-1",
+                  "HL*4*3*I", "LIN*1", "SN1**1*EA"])
+    assert doc.tracking_numbers == ()
+    assert doc.orders[0].items[0].marks == ("SSCC-1",)
+
+
+def test_the_first_scac_is_the_carrier():
+    doc = notice([BSN, "TD5**2*UPSN", "TD5**2*FDEG", "TD5**ZZ*MUTUAL", *ITEM])
+    assert doc.carrier == "UPSN"
+
+
+@pytest.mark.parametrize("lin, po", [
+    ("LIN*1*PO**ON*ON-1", "ON-1"),          # an empty PO pair does not hide the ON pair
+    ("LIN*1*ON*ON-2*PO*PO-2", "PO-2"),      # the PO pair before the customer order
+    ("LIN*1*VP*PO*BP*ON", ""),              # values spelled like qualifiers are values
+])
+def test_the_order_of_an_item_from_its_lin_pairs(lin, po):
+    parsed = parse("856", [BSN, "HL*1**S", "HL*2*1*I", lin, "SN1**1*EA"])
+    if po:
+        assert [o.po_number for o in parsed.document.orders] == [po]
+    else:
+        assert parsed.document is None and codes(parsed) == ["asn.missing_po_number"]
+
+
+def test_a_bad_date_message_in_a_ccyymmdd_version_offers_no_short_form():
+    parsed = parse("856", [BSN, "DTM*011*2026", *ITEM])
+    assert "(CCYYMMDD)" in parsed.problems[0].message and "YYMMDD)" not in parsed.problems[0].message.replace("(CCYYMMDD)", "")
+
+
+def test_an_item_without_lin_or_any_po_number_is_fatal():
+    parsed = parse("856", [BSN, "HL*1**S", "HL*2*1*I", "SN1**1*EA"])
+    assert parsed.document is None and codes(parsed) == ["asn.missing_po_number"]

@@ -118,3 +118,53 @@ def test_a_second_bak_is_noted_and_the_first_kept():
     parsed = parse("855", [BAK, "BAK*00*RJ*PO-2*20260105"])
     assert parsed.document.po_number == "PO-1" and parsed.document.ack_type == "AC"
     assert codes(parsed) == ["poack.repeated_segment"]
+
+
+# -- where each problem points -----------------------------------------------------------------
+
+@pytest.mark.parametrize("body, code, segment, named", [
+    ([BAK, "BAK*00*RJ*PO-2*20260105"], "poack.repeated_segment", 5, "segment 5"),
+    ([BAK, "PO1*7*many*EA"], "poack.bad_quantity", 5, "line 7 (PO1 at segment 5)"),
+    ([BAK, "PO1*7*1*EA*cheap"], "poack.bad_price", 5, "line 7 (PO1 at segment 5)"),
+    ([BAK, "ACK*IA*1*EA"], "poack.out_of_place", 5, "ACK at segment 5"),
+    ([BAK, "PO1*7*1*EA", "ACK*IA*1*EA*068*2026"], "poack.bad_date", 6, "line 7 (ACK at segment 6)"),
+    (["BAK*00*AC*PO-1*2026", "PO1*1*1*EA"], "poack.bad_date", 4, "BAK04 '2026' (segment 4)"),
+])
+def test_problems_kept_with_the_document_point_at_their_segment(body, code, segment, named):
+    parsed = parse("855", body)
+    assert parsed.document is not None and codes(parsed) == [code]
+    assert parsed.problems[0].segment_position == segment
+    assert named in parsed.problems[0].message and "PO-1" in parsed.problems[0].message
+
+
+@pytest.mark.parametrize("body, code, segment, named", [
+    ([BAK, "PO1*7*3*EA", "ACK**3*EA"], "poack.missing_line_status", 6, "line 7 (ACK at segment 6)"),
+    ([BAK, "PO1*7*3*EA", "ACK*IA*x*EA"], "poack.bad_quantity", 6, "line 7 (ACK at segment 6)"),
+    ([BAK, "PO1*7*3*EA", "ACK*IA", "PO1*7*3*EA", "ACK*IR"], "poack.duplicate_line", 7,
+     "segments 5 and 7"),
+    (["N1*SU*SUPPLIER"], "poack.missing_bak", 3, "ST02 0001"),
+])
+def test_fatal_problems_point_at_their_segment(body, code, segment, named):
+    parsed = parse("855", body)
+    assert parsed.document is None and codes(parsed) == [code]
+    assert parsed.problems[0].segment_position == segment
+    assert named in parsed.problems[0].message
+
+
+def test_a_line_without_a_number_does_not_hide_a_duplicate_after_it():
+    parsed = parse("855", [BAK, "PO1**1*EA", "ACK*IA", "PO1*2*1*EA", "ACK*IA", "PO1*2*1*EA",
+                           "ACK*IR"])
+    assert parsed.document is None and codes(parsed) == ["poack.duplicate_line"]
+    assert "line 2" in parsed.problems[0].message
+
+
+def test_without_a_po_number_the_set_is_named_by_its_control_number():
+    parsed = parse("855", ["BAK*00*AC**20260105", "PO1*1*x*EA"])
+    assert codes(parsed) == ["poack.bad_quantity", "poack.missing_po_number"]
+    assert all("855 ST02 0001" in p.message for p in parsed.problems)
+
+
+@pytest.mark.parametrize("version, forms", [("003060", "CCYYMMDD or YYMMDD"), ("004010", "(CCYYMMDD)")])
+def test_a_bad_date_message_names_the_forms_the_version_allows(version, forms):
+    parsed = parse("855", [BAK, "PO1*1*1*EA", "ACK*IA*1*EA*068*2026"], version=version)
+    assert codes(parsed) == ["poack.bad_date"] and forms in parsed.problems[0].message

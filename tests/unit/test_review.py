@@ -186,3 +186,16 @@ def test_new_unpaid_customer_is_held_exactly_when_over_the_limit(qty, cents):
     held = review(order, CATALOG, ReviewRules(), known_customer=False)
     assert bool(held) == (qty * price > 500)
     assert all(f.hold and f.code == "review.hold_new_customer" for f in held)
+
+
+@pytest.mark.parametrize("part", ["name", "address1", "city", "postal_code", "country"])
+def test_each_missing_address_part_is_named(part):
+    (f,) = review(make_order(**{part: ""}), CATALOG, ReviewRules(), True)
+    assert f.code == "review.incomplete_address"
+    assert f.message.startswith(f"ship-to address has no {part}:")
+
+
+def test_exactly_the_unpaid_limit_is_not_over_it():
+    rules = ReviewRules(hold_unpaid_over=Decimal("150.00"))
+    order = make_order(("LAMP", 3, "50.00"), prepaid=False)   # 150.00
+    assert review(order, CATALOG, rules, known_customer=True) == []

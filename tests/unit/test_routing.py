@@ -277,3 +277,34 @@ def test_route_then_build():
     (po,) = build_purchase_orders(order, result.shares, ["DR-9"], ALL, NOW)
     assert (po.partner_id, [ln.line_number for ln in po.lines]) == ("initech", [1, 2])
     assert [ln.supplier_item for ln in po.lines] == ["INITECH-DESK", "INITECH-LAMP"]
+
+
+def test_single_supplier_prefers_the_better_summed_rank_over_the_id():
+    catalog = Catalog([entry("DESK", "acme", priority=20), entry("DESK", "initech", priority=10),
+                       entry("LAMP", "acme", priority=20), entry("LAMP", "initech", priority=10)])
+    # initech ranks 0 + 0, acme 1 + 1: initech, although acme comes first by id
+    result = route(make_order(("DESK", 1), ("LAMP", 1)), catalog, ALL,
+                   RoutingRules(prefer_single_supplier=True), Capacity())
+    assert list(result.shares) == ["initech"]
+
+
+def test_every_line_at_capacity_gets_its_own_finding():
+    catalog = Catalog([entry("DESK", "acme"), entry("LAMP", "acme"), entry("CHAIR", "acme")])
+    result = route(make_order(("DESK", 3), ("LAMP", 1), ("CHAIR", 3)), catalog, ALL,
+                   RoutingRules(), Capacity({"acme": 2}))
+    assert [(f.code, f.line_id) for f in result.findings] == [("routing.capacity", "1"),
+                                                             ("routing.capacity", "3")]
+    assert result.shares == {}
+
+
+def test_an_entry_without_an_upper_limit_names_only_its_minimum():
+    catalog = Catalog([entry("DESK", "acme", min_qty=40)])
+    (f,) = route(make_order(("DESK", 30)), catalog, ALL, RoutingRules(), Capacity()).findings
+    assert "(acme takes 40 per line)" in f.message
+
+
+def test_purchase_orders_are_a_first_routing_attempt_unless_told_otherwise():
+    order = make_order(("DESK", 1))
+    (po,) = build_purchase_orders(order, {"acme": [(order.lines[0], entry("DESK", "acme"))]},
+                                  ["DR-1"], ALL, NOW)
+    assert po.route_attempt == 1
