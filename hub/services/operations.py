@@ -179,12 +179,8 @@ def cancel_line(hub: HubContext, order_id: int, line_id: str, actor: str, reason
         order = _order(uow, order_id)
         line = _line(order, line_id)
         pos = uow.repo.purchase_orders_of(order_id)
-        open_units, unsent = _cancellable(line, pos)
-        units = open_units if quantity is None else quantity
-        if units <= 0 or units > open_units:
-            raise ActionRefused(_not_cancellable(order, line, pos, open_units, units))
         before = {"cancelled": line.cancelled, "state": order.state.value}
-        rebuilt = _take_units(uow, line, unsent, units - min(units, _stranded(line, pos)), now)
+        units, rebuilt = _free_units(uow, order, line, pos, quantity, "cancelled", now)
         line.cancelled += units
         out = Outcome()
         if rebuilt:
@@ -232,15 +228,12 @@ def reroute_line(hub: HubContext, order_id: int, line_id: str, supplier: str, ac
         pos = uow.repo.purchase_orders_of(order_id)
         if order.state in (OrderState.CANCELLED, OrderState.SHIPPED):
             raise ActionRefused(f"order {order.ref} is {order.state.value}: nothing to re-route")
-        open_units, unsent = _cancellable(line, pos)
-        units = open_units if quantity is None else quantity
-        if units <= 0 or units > open_units:
-            raise ActionRefused(_not_cancellable(order, line, pos, open_units, units, "re-routed"))
+        units = _units(order, line, pos, quantity, "re-routed")[0]
         if not entry.fits(units):
             raise ActionRefused(f"{supplier} takes {line.sku} in quantities of {entry.min_qty} to "
                                 f"{entry.max_qty or 'any'}, not {units}")
         before = order.state.value
-        rebuilt = _take_units(uow, line, unsent, units - min(units, _stranded(line, pos)), now)
+        units, rebuilt = _free_units(uow, order, line, pos, quantity, "re-routed", now)
         for po in pos:   # rejected units now taken on: the line is re-routed, not open any more
             for pl in po.lines:
                 if pl.order_line_id == line.id and pl.state == LineState.REJECTED:
@@ -306,6 +299,25 @@ def _cancellable(line: OrderLine, pos: list[PurchaseOrder]) -> tuple[int, list[t
     unsent = [(po, pl) for po, pl in _carrying(line, pos)
               if po.state in UNSENT and pl.state not in (LineState.CANCELLED, LineState.REROUTED)]
     return _stranded(line, pos) + sum(pl.quantity for _, pl in unsent), unsent
+
+
+def _units(order: Order, line: OrderLine, pos: list[PurchaseOrder], quantity: int | None,
+           verb: str) -> tuple[int, list]:
+    """How many units the action takes (all that may be, by default), and the unsent PO lines
+    holding some; refused when that is none, or more than may be."""
+    open_units, unsent = _cancellable(line, pos)
+    units = open_units if quantity is None else quantity
+    if units <= 0 or units > open_units:
+        raise ActionRefused(_not_cancellable(order, line, pos, open_units, units, verb))
+    return units, unsent
+
+
+def _free_units(uow, order: Order, line: OrderLine, pos: list[PurchaseOrder], quantity: int | None,
+                verb: str, now) -> tuple[int, list[PurchaseOrder]]:
+    """Take the action's units from the line: first those no supplier works on, then off unsent
+    purchase orders (withdrawn; returned to be built again if lines are left)."""
+    units, unsent = _units(order, line, pos, quantity, verb)
+    return units, _take_units(uow, line, unsent, units - min(units, _stranded(line, pos)), now)
 
 
 def _take_units(uow, line: OrderLine, unsent: list[tuple[PurchaseOrder, PoLine]], units: int,

@@ -31,11 +31,7 @@ class DocumentActionForm(FlaskForm):
 def show(document_id: int):
     """The document: its record, and its content read for people (X12 annotated, XML indented)."""
     h = hub()
-    with h.uow(readonly=True) as uow:
-        view = document_view(uow.conn, document_id)
-        source = document_source(uow.conn, document_id, h.archive.root)
-    if view is None:
-        abort(404)
+    view, source = _load(h, document_id)
     content = _describe(_head(source)) if source else None
     form = DocumentActionForm()
     form.partner.choices = [SelectChoice("", "as the file says")] + sorted(h.context.partners)
@@ -47,11 +43,8 @@ def show(document_id: int):
 @role_required("viewer")
 def raw(document_id: int):
     """The document exactly as sent or received, as a download (never rendered by the browser)."""
-    h = hub()
-    with h.uow(readonly=True) as uow:
-        view = document_view(uow.conn, document_id)
-        source = document_source(uow.conn, document_id, h.archive.root)
-    if view is None or source is None:
+    view, source = _load(hub(), document_id)
+    if source is None:
         abort(404)
     name = f"document-{document_id}.{_extension(view)}"
     if source[0] == "file":
@@ -78,6 +71,16 @@ def action(document_id: int, action: str):
         abort(404)
     act(actions[action])
     return redirect(url_for(".show", document_id=document_id))
+
+
+def _load(h, document_id: int):
+    """The document's record and where its bytes are; 404 when there is no such document."""
+    with h.uow(readonly=True) as uow:
+        view = document_view(uow.conn, document_id)
+        source = document_source(uow.conn, document_id, h.archive.root)
+    if view is None:
+        abort(404)
+    return view, source
 
 
 def _head(source) -> bytes:
