@@ -85,7 +85,6 @@ def scorecard(conn: Connection, since: datetime, now: datetime, partner_ids: lis
         judged = card["on_time"]["on_time"] + card["on_time"]["late"]
         card["on_time"]["judged"] = judged
         card["on_time_rate"] = rate(card["on_time"]["on_time"], judged)
-        card["pos_rejected_rate"] = rate(card["pos_rejected"], card["answered"])
         out.append(card)
     return out
 
@@ -117,7 +116,7 @@ def _per_partner(conn: Connection, since: datetime, now: datetime, catalog: Cata
                  units(ln.c.quantity).label("ordered"), units(ln.c.qty_accepted).label("accepted"),
                  units(ln.c.qty_backordered).label("backordered"),
                  units(ln.c.qty_rejected).label("rejected"), units(shipped).label("shipped"),
-                 func.max(lead_days(catalog, p.c.partner_id, ln.c.sku)).label("allowance"))
+                 func.max(_lead_days(catalog, p.c.partner_id, ln.c.sku)).label("allowance"))
           .select_from(p.join(ln, ln.c.purchase_order_id == p.c.id))
           .where(p.c.sent_at >= since)
           .group_by(p.c.id).subquery())
@@ -152,7 +151,7 @@ def _per_partner(conn: Connection, since: datetime, now: datetime, catalog: Cata
     return {r["partner_id"]: {k: int(r[k]) for k in _COUNTS} for r in rows}
 
 
-def lead_days(catalog: Catalog | None, partner, sku):
+def _lead_days(catalog: Catalog | None, partner, sku):
     """The catalog's lead time in days of ``sku`` at ``partner`` as an SQL expression (NULL
     where the catalog has no entry): a CASE per partner and lead time over the SKUs that have it.
 
