@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,6 +34,7 @@ from hub.services.polling import PollReport
 
 log = logging.getLogger("edihub.worker")
 POLL_LEASE = timedelta(minutes=10)
+HEARTBEAT_SECONDS = 10.0   # a running worker notes it is alive at most this often
 
 
 def trigger(schedule: str):
@@ -78,6 +80,8 @@ class Worker:
         self.drop_settle_seconds = drop_settle_seconds
         self._clear: set[str] = set()   # jobs whose Incident this worker knows to be closed
         self._forever = False
+        self.ticks = time.monotonic          # paces the heartbeats
+        self._last_beat = float("-inf")      # ticks() at the last heartbeat written
         # One dispatcher for the worker's life: its circuit breakers remember failing partners.
         self.dispatcher = hub.dispatcher(self.name, should_stop=self.stop.is_set)
 
@@ -157,7 +161,21 @@ class Worker:
         report.dispatch = self.run_job("dispatch", self.dispatch, report) or DispatchReport()
         self.run_job("certificate check", self.certificates, report)
         report.overdue = self.run_job("overdue check", self.overdue, report) or (0, 0)
+        d = report.dispatch
+        self.beat(report.ok, "; ".join([f"pass: {d.sent} sent, {d.retrying} retrying, {d.failed} failed",
+                                        *report.faults]))
         return report
+
+    def beat(self, ok: bool, detail: str) -> None:
+        """Note in the store that this worker is alive (heartbeat ``worker:<name>``) and how its
+        last work went; /healthz and /metrics read it."""
+        self._last_beat = self.ticks()
+        try:
+            with self.hub.uow() as uow:
+                uow.repo.beat(f"worker:{self.name}", self.hub.clock(), ok, detail)
+                uow.commit()
+        except Exception:  # the store itself is the fault: the log is all that is left
+            log.exception("cannot record this worker's heartbeat")
 
     def run_job(self, name: str, job, report: PassReport | None = None):
         """Run one job; a failure becomes a log entry, an Incident and a line in ``report``
@@ -201,7 +219,11 @@ class Worker:
             self.wake.clear()
             if self.stop.is_set():
                 break
-            self.run_job("dispatch", self.dispatch)   # a failure is filed; the rows stay queued
+            report = self.run_job("dispatch", self.dispatch)   # a failure is filed; the rows stay queued
+            if self.ticks() - self._last_beat >= HEARTBEAT_SECONDS:   # not a write per document
+                self.beat(report is not None, "running; the last dispatch failed (its Incident says why)"
+                          if report is None else f"running; last dispatch: {report.sent} sent, "
+                          f"{report.retrying} retrying, {report.failed} failed")
 
     def _watch(self) -> None:
         watcher = outbox_watcher(self.hub.engine)
@@ -251,10 +273,12 @@ class Worker:
         scheduler.start()
         self.wake.set()   # whatever was queued before we started goes out now
         log.info("worker %s started for %s", self.name, self.hub.settings.home)
+        self.beat(True, "started")
         ready()
         self.stop.wait()
         scheduler.shutdown(wait=True)
         threads[0].join()
+        self.beat(True, "stopped")
         log.info("worker %s stopped", self.name)
 
 

@@ -70,3 +70,22 @@ def grouped(groups: list[str], series: list[str], values: dict[tuple[str, str], 
                                "title": f"{group} {name}: {value}"})
         chart.labels.append({"x": round(30 + i * step + step / 2, 1), "y": height - 6, "text": group})
     return chart
+
+
+def horizontal(items: list[tuple[str, float | None, str]], top: float, width: int = 640,
+               bar: int = 18) -> Chart:
+    """One horizontal bar per item: ``(label, value, text)``, drawn to ``value / top`` of the
+    width, ``text`` written beside it (e.g. the counts behind a rate); a None value has no bar."""
+    label_w, gap = 110, 6
+    height = len(items) * (bar + gap) + gap
+    chart = Chart(width, height, top=top, empty=all(v is None for _, v, _ in items))
+    span = width - label_w - 150
+    for k, (label, value, text) in enumerate(items):
+        y = gap + k * (bar + gap)
+        w = round(span * min(value / top, 1.0), 1) if value and top else 0
+        if w:
+            chart.bars.append({"x": label_w, "y": y, "w": w, "h": bar, "cls": CLASSES[0],
+                               "title": f"{label}: {text}"})
+        chart.labels.append({"x": label_w - 6, "y": y + bar - 5, "text": label, "anchor": "end"})
+        chart.labels.append({"x": label_w + w + 6, "y": y + bar - 5, "text": text, "anchor": "start"})
+    return chart

@@ -19,6 +19,7 @@ from hub.cli.incidents import incidents
 from hub.cli.instance import demo, init
 from hub.cli.orders import orders
 from hub.cli.partners import partners
+from hub.cli.suppliers import suppliers
 from hub.cli.users import users
 from hub.cli.worker import run, serve
 from hub.cli.x12 import x12
@@ -40,5 +41,6 @@ def main(ctx: click.Context, home: Path | None, verbose: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for command in (init, demo, run, serve, orders, partners, inbound, incidents, documents, users, x12):
+for command in (init, demo, run, serve, orders, partners, inbound, incidents, documents, suppliers, users,
+                x12):
     main.add_command(command)

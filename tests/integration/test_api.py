@@ -170,7 +170,7 @@ def test_over_real_http(app):
 
 
 def test_health_needs_no_token_and_checks_the_store(client, hub, monkeypatch):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "worker": None}
     # The store's file disappears from under a running hub: health says so.
     from sqlalchemy import create_engine
     monkeypatch.setattr(hub, "engine", create_engine("sqlite:////proc/no-such-dir/edihub.db"))
