@@ -18,21 +18,9 @@ from sqlalchemy.sql.expression import FunctionElement
 from hub.adapters import tables as t
 from hub.domain.answers import REJECTED_CODES
 from hub.domain.partner import Catalog
+from hub.edi.glossary import code_meaning
 
 DAY = 86400
-# ACK01 (X12 element 668) codes that refuse a line, in a few words each.
-REJECT_REASONS = {
-    "IR": "item rejected",
-    "ID": "item deleted",
-    "R1": "not a contract item",
-    "R2": "invalid item product number",
-    "R3": "invalid unit of issue",
-    "R4": "contract item not available",
-    "R5": "reorder as a just-in-time order",
-    "R6": "reorder as an extended delivery order",
-    "R7": "reorder as a drop shipment",
-    "R8": "reorder as a surge order",
-}
 # PO states in which no shipment is expected any more: left out of on-time unless one came.
 NOT_TO_SHIP = ("rejected", "cancelled", "failed")
 
@@ -200,7 +188,7 @@ def _reject_reasons(conn: Connection, since: datetime) -> dict[str, list[dict]]:
                         .order_by(per_line.c.partner_id, func.count().desc(), per_line.c.code))
     out: dict[str, list[dict]] = {}
     for pid, code, lines, units in rows:
-        out.setdefault(pid, []).append({"code": code, "meaning": REJECT_REASONS.get(code, "line refused"),
+        out.setdefault(pid, []).append({"code": code, "meaning": code_meaning("668", code) or "line refused",
                                         "lines": int(lines), "units": int(units or 0)})
     return out
 

@@ -34,7 +34,7 @@ def test_the_page_shows_each_rate_with_its_counts(console):
     assert '54.5% <span class="muted">(12/22)</span>' in html                      # acme: units accepted
     assert '25.0% <span class="muted">(6/24)</span>' in html                       # acme: fill rate
     assert '33.3% <span class="muted">(1/3; 1 not yet due)</span>' in html          # acme: on time
-    assert "<td>R2</td><td>invalid item product number</td>" in html
+    assert "<td>R2</td><td>Item Rejected, Invalid Item Product Number</td>" in html
     assert html.count("<svg") == 4 and "<script" not in html
     assert '<a class="button secondary" href="/scorecard/export.csv?days=30">' in html
 

@@ -148,8 +148,8 @@ def test_scorecard_figures_are_the_ones_worked_out_by_hand(store_hub):
     assert acme["on_time_rate"] == pytest.approx(1 / 3)
     # The repeated 855 for D does not count its R2 line twice.
     assert acme["rejects"] == [
-        {"code": "R2", "meaning": "invalid item product number", "lines": 1, "units": 5},
-        {"code": "R4", "meaning": "contract item not available", "lines": 1, "units": 4}]
+        {"code": "R2", "meaning": "Item Rejected, Invalid Item Product Number", "lines": 1, "units": 5},
+        {"code": "R4", "meaning": "Item Rejected, Contract Item not Available", "lines": 1, "units": 4}]
     # The two refusals left no supplier to try (D at T0+3h, C at T0+1d), and an 855 named a PO
     # we never sent (T0+4h); the one before the period does not count.
     assert acme["incidents"] == {"total": 3, "open": 3, "codes": {"routing.no_supplier_left": 2,
@@ -194,7 +194,7 @@ def test_cli_prints_the_figures_with_their_counts(cli):
     assert lines["fill rate (units shipped)"] == "fill rate (units shipped) 25.0% (6/24) 0.0% (0/3)"
     assert lines["shipped on time"] == "shipped on time 33.3% (1/3) 0.0% (0/1)"
     assert lines["refusal codes"] == "refusal codes R2 x1, R4 x1 -"
-    assert "codes: R2 invalid item product number; R4 contract item not available" in text
+    assert "codes: R2 Item Rejected, Invalid Item Product Number; R4 Item Rejected, Contract Item not Available" in text
 
 
 def test_cli_csv_has_one_row_per_supplier(cli):
