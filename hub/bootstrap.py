@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -185,6 +186,7 @@ class Hub:
     # Jobs (and web requests) read the configuration under the read side; reload() swaps it
     # under the write side, so nothing ever sees half of an old and half of a new one.
     config_lock: ReadWriteLock = field(default_factory=ReadWriteLock)
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)   # one reload at a time
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
         """A new unit of work on the store."""
@@ -271,20 +273,21 @@ class Hub:
         When any file has a problem nothing changes: the problems are returned and the hub
         keeps the configuration it runs with. ``then`` runs under the same lock, after the swap.
         """
-        stamp = config_stamp(self.settings)
-        cfg = self.load_configuration()
-        if cfg.errors:
-            self.stamp = stamp      # said once; the next change to a file is tried again
-            return cfg.errors
-        pool = TransportPool(cfg.partners, self.factories, self.settings.home, self.settings.channels)
-        with self.config_lock.writing():
-            old, self.pool = self.pool, pool
-            c = self.context
-            c.partners, c.catalog, c.renderers, c.answer_mappings = (
-                cfg.partners, cfg.catalog, cfg.renderers, cfg.answer_mappings)
-            self.stamp = stamp
-            if then is not None:
-                then()
+        with self.reload_lock:   # two at once could swap an older reading in last
+            stamp = config_stamp(self.settings)
+            cfg = self.load_configuration()
+            if cfg.errors:
+                self.stamp = stamp      # said once; the next change to a file is tried again
+                return cfg.errors
+            pool = TransportPool(cfg.partners, self.factories, self.settings.home, self.settings.channels)
+            with self.config_lock.writing():
+                old, self.pool = self.pool, pool
+                c = self.context
+                c.partners, c.catalog, c.renderers, c.answer_mappings = (
+                    cfg.partners, cfg.catalog, cfg.renderers, cfg.answer_mappings)
+                self.stamp = stamp
+                if then is not None:
+                    then()
         old.close()   # no job holds it now: every reader started after the swap
         return []
 
