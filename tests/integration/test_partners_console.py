@@ -9,9 +9,9 @@ import re
 import pytest
 
 from hub.services.users import add_user
+from tests.integration.test_console import PASSWORD, signed_in
 from web import create_app
 
-PASSWORD = "a long enough password"
 NEWCO = '''id = "newco"
 name = "New Co <Ltd>"
 test_mode = true
@@ -30,23 +30,22 @@ inbox = "var/suppliers/newco/from-supplier"
 '''
 
 
+ROLES = {"vera": "viewer", "otto": "operator", "ada": "admin"}
+
+
 @pytest.fixture
 def app(hub):
-    for name, role in (("vera", "viewer"), ("otto", "operator"), ("ada", "admin")):
-        add_user(hub.context, name, role, PASSWORD)
     return create_app(hub=hub, environ={"EDIHUB_SECRET_KEY": "k" * 40, "EDIHUB_COOKIE_SECURE": "0"})
+
+
+def login(app, name: str):
+    """A client signed in as ``name`` (made now, with the role ROLES gives it)."""
+    add_user(app.extensions["edihub"].context, name, ROLES[name], PASSWORD)
+    return signed_in(app, name)
 
 
 def token(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)[1]
-
-
-def signed_in(app, name: str):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": token(page)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 def form_of(client, url: str) -> str:
@@ -59,7 +58,7 @@ def flashes(client) -> str:
 
 
 def test_a_viewer_reads_every_partner_but_changes_nothing(app, hub):
-    client = signed_in(app, "vera")
+    client = login(app, "vera")
     index = client.get("/partners/").get_data(as_text=True)
     assert 'href="/partners/acme"' in index and 'href="/partners/initech"' in index
     assert "ZZ/DEMORETAIL → ZZ/ACMESUPPLY" in index and 'id="onboard"' not in index
@@ -80,7 +79,7 @@ def test_a_viewer_reads_every_partner_but_changes_nothing(app, hub):
 
 
 def test_an_operator_tests_a_connection_but_may_not_change_files(app, hub):
-    client = signed_in(app, "otto")
+    client = login(app, "otto")
     csrf = form_of(client, "/partners/acme")
     done = client.post("/partners/acme/test-connection", data={"csrf_token": csrf})
     assert done.status_code == 302 and done.headers["Location"].endswith("/partners/acme#steps")
@@ -92,7 +91,7 @@ def test_an_operator_tests_a_connection_but_may_not_change_files(app, hub):
 
 
 def test_an_admin_onboards_a_supplier_with_forms_only(app, hub):
-    client = signed_in(app, "ada")
+    client = login(app, "ada")
     page = client.get("/partners/new").get_data(as_text=True)
     for element in ('id="partner-id"', 'id="partner-text"', 'id="partner-upload"', 'id="mapping-path"',
                     'id="mapping-text"', 'id="note"', 'id="check"', 'id="preview"', 'id="save"'):
@@ -134,6 +133,8 @@ def test_an_admin_onboards_a_supplier_with_forms_only(app, hub):
     detail = client.get("/partners/newco").get_data(as_text=True)
     assert "test 850 000000001 (newco_850_000000001.edi) delivered to newco" in detail
     assert (hub.settings.home / "var/suppliers/newco/to-supplier/newco_850_000000001.edi").is_file()
+    document = client.get("/documents/1").get_data(as_text=True)          # tied to no order
+    assert "newco_850_000000001.edi" in document and "= Test Data" in document, document[-3000:]
     again = client.post("/partners/newco/test-send", data={"csrf_token": csrf, "base": last})
     assert again.status_code == 302
     assert "a test document (#1) was sent to newco since this page was shown" in flashes(client)
@@ -146,7 +147,7 @@ def test_an_admin_onboards_a_supplier_with_forms_only(app, hub):
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(app, hub):
-    client = signed_in(app, "ada")
+    client = login(app, "ada")
     response = client.post("/partners/new", data={"action": "save", "partner_id": "newco",
                                                    "partner_text": NEWCO})
     assert response.status_code == 302
@@ -156,28 +157,34 @@ def test_a_form_without_its_csrf_token_changes_nothing(app, hub):
     assert "test_mode = true" in (hub.settings.home / "partners/acme.toml").read_text()
 
 
+def upload(client, data: dict):
+    response = client.post("/partners/new", content_type="multipart/form-data", data=data)
+    response.request.environ["wsgi.input"].close()   # the test client keeps a big body in a temp file
+    return response
+
+
 def test_uploads_are_used_and_too_large_ones_refused(app, hub):
-    client = signed_in(app, "ada")
+    client = login(app, "ada")
     csrf = form_of(client, "/partners/new")
     uploaded = client.post("/partners/new", content_type="multipart/form-data", data={
         "csrf_token": csrf, "action": "check", "partner_id": "newco", "partner_text": "",
         "partner_upload": (io.BytesIO(NEWCO.encode()), "newco.toml")})
     assert uploaded.status_code == 200 and "No problems" in uploaded.get_data(as_text=True)
     assert "receiver_id = &#34;NEWCO&#34;" in uploaded.get_data(as_text=True)     # shown in the text area
-    big = client.post("/partners/new", content_type="multipart/form-data", data={
+    big = upload(client, {
         "csrf_token": csrf, "action": "save", "partner_id": "newco",
         "partner_upload": (io.BytesIO(b"#" * (1 << 20) + NEWCO.encode()), "newco.toml")})
     assert big.status_code == 422 and "a partner or mapping file may have at most 1,048,576" in \
         big.get_data(as_text=True)
-    huge = client.post("/partners/new", content_type="multipart/form-data", data={
+    huge = upload(client, {
         "csrf_token": csrf, "action": "save", "partner_id": "newco",
-        "partner_upload": (io.BytesIO(b"#" * (4 << 20)), "newco.toml")})
+        "partner_upload": (io.BytesIO(b"#" * (6 << 20)), "newco.toml")})     # above the app's limit
     assert huge.status_code == 413 and "That upload is too large" in huge.get_data(as_text=True)
     assert not (hub.settings.home / "partners/newco.toml").exists()
 
 
 def test_a_mapping_path_reaching_outside_is_refused(app, hub):
-    client = signed_in(app, "ada")
+    client = login(app, "ada")
     csrf = form_of(client, "/partners/mapping")
     response = client.post("/partners/mapping", data={"csrf_token": csrf, "action": "save",
                                                        "mapping_path": "mappings/../partners/acme.toml",
@@ -188,7 +195,7 @@ def test_a_mapping_path_reaching_outside_is_refused(app, hub):
 
 
 def test_history_diff_and_roll_back_in_the_console(app, hub):
-    client = signed_in(app, "ada")
+    client = login(app, "ada")
     edit = client.get("/partners/acme/edit").get_data(as_text=True)
     csrf = token(edit)
     base = re.search(r'id="partner-base" name="partner_base" type="hidden" value="([0-9a-f]+)"', edit)[1]
@@ -201,7 +208,8 @@ def test_history_diff_and_roll_back_in_the_console(app, hub):
     assert 'id="version-1"' in history and 'id="version-2"' in history
     ids = [int(i) for i in re.findall(r'href="/partners/versions/(\d+)"', history)]
     diff = client.get(f"/partners/diff?a={min(ids)}&b={max(ids)}").get_data(as_text=True)
-    assert '<tr class="add"><td>+vendor_number = &#34;V-2&#34; # &lt;script&gt;x&lt;/script&gt;</td></tr>' in diff
+    assert ('<tr class="add"><td>+vendor_number = &#34;V-2&#34; # &lt;script&gt;x&lt;/script&gt;   # our '
+            'vendor number at Acme (REF*IA)</td></tr>') in diff
     assert "<script>" not in diff
     # Another admin saved meanwhile; this page's roll back then changes nothing.
     rb_base = re.search(r'name="base" type="hidden" value="([0-9a-f]{64})"', history)[1]
@@ -224,7 +232,7 @@ def test_secrets_are_shown_by_the_name_of_their_variable_only(app, hub, monkeypa
                            'username = "us"\npassword_env = "ACME_SFTP_PASSWORD"\n'
                            f'host_keys = ["{key}"]\noutbox_dir = "/in"\n\n', acme.read_text(), flags=re.S))
     assert hub.reload() == []
-    html = signed_in(app, "vera").get("/partners/acme").get_data(as_text=True)
+    html = login(app, "vera").get("/partners/acme").get_data(as_text=True)
     assert "environment variable <code>ACME_SFTP_PASSWORD</code>" in html
     assert "the-real-password-value" not in html
     assert "SHA256:" in html and "AAAAC3NzaC1lZDI1NTE5" not in html
@@ -232,7 +240,7 @@ def test_secrets_are_shown_by_the_name_of_their_variable_only(app, hub, monkeypa
 
 def test_the_console_takes_files_changed_elsewhere(app, hub, monkeypatch):
     import web.partners
-    client = signed_in(app, "vera")
+    client = login(app, "vera")
     assert "Acme Supply Co." in client.get("/partners/").get_data(as_text=True)
     acme = hub.settings.home / "partners/acme.toml"
     acme.write_text(acme.read_text().replace("Acme Supply Co.", "Acme Renamed"))

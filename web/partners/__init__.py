@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
@@ -135,7 +134,7 @@ def detail(partner_id: str):
         "partners/detail.html", p=profile, creds=credentials(h, partner), tests=tests,
         activity=activity, connection_form=PartnerActionForm(),
         send_form=PartnerActionForm(base=str(last_test_document(h, partner_id))),
-        mode_form=PartnerActionForm(base=base), now=h.clock())
+        mode_form=PartnerActionForm(base=base))
 
 
 # -- acting -------------------------------------------------------------------------------------
@@ -171,7 +170,7 @@ def mode(partner_id: str, mode: str):
     form = PartnerActionForm()
     if form.validate_on_submit():
         if act(lambda: set_test_mode(hub(), partner_id, mode == "test", current_user.name,
-                                     form.base.data or None, form.note.data or "")):
+                                     form.base.data or "", form.note.data or "")):
             saved()
     return redirect(url_for(".detail", partner_id=partner_id) + "#steps")
 
@@ -189,11 +188,8 @@ def preview_saved(partner_id: str):
 
 
 def describe(payload: bytes):
-    """A document read for people (the annotated viewer, where there is one), else its text."""
-    try:
-        from hub.edi.glossary import describe_document
-    except ModuleNotFoundError:
-        return {"kind": "text", "text": payload.decode("utf-8", "replace")}
+    """A document read for people: X12 annotated segment by segment, XML indented."""
+    from hub.edi.document_view import describe_document
     return describe_document(payload)
 
 
@@ -209,18 +205,9 @@ def _say(action) -> None:
         flash(line, "detail")
 
 
-def upload_limit(view):
-    """A view taking uploads: a request far above the size of any partner or mapping file is
-    refused before it is read (413, said in words; nothing changed)."""
-    @wraps(view)
-    def limited(*args, **kwargs):
-        request.max_content_length = 3 << 20   # two files of at most 1 MB, and the form
-        return view(*args, **kwargs)
-    return limited
-
-
 @bp.errorhandler(413)
 def _too_large(_exc):
+    """A body above the app's limit (read before any view, for its CSRF token): said in words."""
     return render_template("partners/too_large.html"), 413
 
 

@@ -23,7 +23,7 @@ from hub.services.config_files import (MAX_BYTES, Change, ConfigRefused, check, 
 from hub.services.onboarding import preview
 from hub.views import partners as views
 from web.console import hub, role_required
-from web.partners import PartnerActionForm, bp, describe, saved, upload_limit
+from web.partners import PartnerActionForm, bp, describe, saved
 
 _ID_LINE = re.compile(r'^\s*id\s*=\s*"([^"]*)"', re.M)
 SKELETON = '''# {name}: one supplier's EDI profile. docs/configuration.md lists every key.
@@ -75,7 +75,6 @@ class EditorForm(FlaskForm):
 
 @bp.route("/new", methods=["GET", "POST"])
 @role_required("admin")
-@upload_limit
 def new():
     """Onboard a supplier: its partner file (and, if it needs one, its own mapping)."""
     return _editor("new")
@@ -83,7 +82,6 @@ def new():
 
 @bp.route("/<partner_id>/edit", methods=["GET", "POST"])
 @role_required("admin")
-@upload_limit
 def edit(partner_id: str):
     """Change a partner file and its mapping."""
     if partner_of(f"partners/{partner_id}.toml") is None:
@@ -93,7 +91,6 @@ def edit(partner_id: str):
 
 @bp.route("/mapping", methods=["GET", "POST"])
 @role_required("admin")
-@upload_limit
 def mapping():
     """Change (or create) a mapping file on its own."""
     return _editor("mapping")
@@ -179,6 +176,8 @@ def _fill(form: EditorForm, mode: str, partner_id: str | None) -> None:
 def _fill_mapping(form: EditorForm, path: str) -> None:
     try:
         path = config_path(path)
+        if not path.startswith("mappings/"):
+            raise ActionRefused(f"{path} is not a mapping file: mappings are under mappings/")
     except ActionRefused as exc:
         flash(str(exc), "error")
         return
