@@ -180,3 +180,29 @@ def test_a_worker_reloads_between_jobs_and_says_when_it_cannot(hub, demo_home):
     assert worker.check_config() is True and "newco" not in hub.context.partners
     assert open_incidents(hub) == []
     assert sorted(j.id for j in scheduler.get_jobs()) == ["poll:acme"]
+
+
+def test_a_running_worker_process_sends_through_a_changed_partner_file_without_a_restart(demo_home):
+    import signal
+
+    from hub.bootstrap import bootstrap
+    from tests.support.workers import WorkerProcess, wait_for
+    hub = bootstrap(demo_home)
+    worker = WorkerProcess(demo_home)
+    try:
+        wait_for(lambda: "started" in worker.output(), 30, "the worker to start", [worker])
+        moved = demo_home / "var/suppliers/acme/moved"
+        save(hub, [Change(ACME, acme_text(hub).replace('path = "var/suppliers/acme/to-supplier"',
+                                                       'path = "var/suppliers/acme/moved"'))], "ann")
+        worker.proc.send_signal(signal.SIGHUP)      # now, rather than at the next look (10 s)
+        wait_for(lambda: "configuration reloaded" in worker.output(), 30, "the reload", [worker])
+        o = order()
+        o["lines"] = [o["lines"][0]]                # the chair: acme's
+        accept(hub.context, [Submission("t", o)])
+        wait_for(lambda: list(moved.glob("*.edi")), 30, "the 850 in the new folder", [worker])
+        assert list((demo_home / "var/suppliers/acme/to-supplier").glob("*.edi")) == []
+        assert worker.terminate() == 0
+    finally:
+        hub.close()
+        if worker.proc.poll() is None:
+            worker.kill()

@@ -73,7 +73,7 @@ def test_mapping_errors_name_segments_by_their_place_in_each_section():
     assert key_line(lines, "header[2] (N1) element 2") == 10      # the elements line
     assert key_line(lines, "header[2] (N1) when") == 11
     assert key_line(lines, "header[1].elemnts") == 4               # unknown key: its segment
-    assert key_line(lines, "line[1] (PO1)") == 13
+    assert key_line(lines, "line[1] (PO1)") == 14                  # its id line
     assert key_line(lines, "document.version") == 1
 
 
