@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from hub.services.config_files import history
 from hub.services.users import add_user
 from tests.integration.test_console import PASSWORD, signed_in
 from web import create_app
@@ -120,8 +121,16 @@ def test_an_admin_onboards_a_supplier_with_forms_only(app, hub):
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/partners/newco#steps")
     assert (hub.settings.home / "partners/newco.toml").read_text() == NEWCO          # LF, as typed
     assert "newco" in hub.context.partners
+    twice = client.post("/partners/new", data={"csrf_token": csrf, "action": "save", "partner_id": "newco",
+                                                "partner_text": NEWCO, "note": "onboarding"})
+    assert twice.status_code == 302          # the same form sent again: nothing more is saved
     detail = client.get("/partners/newco").get_data(as_text=True)
     assert "saved partners/newco.toml as version 1" in detail
+    assert "nothing to save: partners/newco.toml already hold(s) exactly this text" in detail
+    assert [v["number"] for v in history(hub, "partners/newco.toml")] == [1]
+    other = client.post("/partners/new", data={"csrf_token": csrf, "action": "save", "partner_id": "newco",
+                                                "partner_text": NEWCO.replace("New Co", "Other")})
+    assert other.status_code == 422 and "there is a partner &#39;newco&#39; already" in other.get_data(as_text=True)
     assert "New Co &lt;Ltd&gt;" in detail and "New Co <Ltd>" not in detail
     # Test the connection, send a test document, switch to production.
     client.post("/partners/newco/test-connection", data={"csrf_token": csrf})

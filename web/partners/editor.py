@@ -214,7 +214,8 @@ def _changes(form: EditorForm, mode: str, partner_id: str | None) -> list[Change
         text = _text(form.partner_upload, form.partner_text, "the partner file")
         if text.strip():
             path = f"partners/{partner_id}.toml"
-            if mode == "new" and (hub().settings.home / path).exists() and not form.partner_base.data:
+            existing = read_text(hub().settings.home / path) if mode == "new" else None
+            if existing is not None and existing != text and not form.partner_base.data:
                 raise ActionRefused(f"there is a partner {partner_id!r} already: open it to change it "
                                     f"({url_for('.edit', partner_id=partner_id)})")
             changes.append(Change(path, text, form.partner_base.data or ""))
