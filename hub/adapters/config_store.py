@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.adapters import tables as t
 
@@ -20,9 +21,14 @@ class ConfigStore:
     def lock(self) -> None:
         """Take the saving turn until the transaction ends (one save of any file at a time)."""
         c = t.counters
-        updated = self.conn.execute(c.update().where(c.c.name == _LOCK).values(value=c.c.value + 1))
-        if updated.rowcount == 0:
-            self.conn.execute(insert(c).values(name=_LOCK, value=1))
+        take = c.update().where(c.c.name == _LOCK).values(value=c.c.value + 1)
+        if self.conn.execute(take).rowcount:
+            return
+        try:   # the first save ever: make the row (another first save may make it meanwhile)
+            with self.conn.begin_nested():
+                self.conn.execute(insert(c).values(name=_LOCK, value=1))
+        except IntegrityError:
+            self.conn.execute(take)    # it exists now: wait for its holder like any save
 
     def versions(self, path: str) -> list[dict]:
         """Every version of one file, oldest first, numbered from 1 (without the content)."""
