@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from hub.domain.model import IncidentDraft
 from hub.domain.partner import Catalog, Partner
 from hub.edi.document import Renderer
 from hub.errors import ConfigError, PartnerConfigError
+from hub.rwlock import ReadWriteLock
 from hub.services.dispatch import Dispatcher
 from hub.services.imports import ImportReport, import_records
 from hub.services.inbound import Arrival, ReceiveReport, Receiver
@@ -77,11 +79,18 @@ NO_PARTNERS = ("no partner files yet: copy an example from partners/examples/ to
 
 
 def load_configuration(settings: Settings, factories: dict[str, TransportFactory] | None = None,
-                       environ: dict | None = None) -> Configuration:
-    """Load and check every partner, catalog and mapping file; collect all problems."""
+                       environ: dict | None = None, files: Path | None = None) -> Configuration:
+    """Load and check every partner, catalog and mapping file; collect all problems.
+
+    ``files`` is a folder holding ``partners/`` and ``mappings/`` to read instead of the
+    instance's own (a trial copy with a changed file in place); transport settings still
+    resolve key files against the instance home.
+    """
     cfg = Configuration()
+    partners_dir = files / "partners" if files else settings.partners_dir
+    mappings_dir = files / "mappings" if files else settings.mappings_dir
     broken: set[str] = set()   # partner files that exist but did not load (their errors are listed)
-    for path in sorted(settings.partners_dir.glob("*.toml")):
+    for path in sorted(partners_dir.glob("*.toml")):
         try:
             partner = load_partner(path)
         except ConfigError as exc:
@@ -90,9 +99,9 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
             continue
         cfg.partners[partner.id] = partner
     if not cfg.partners and not cfg.errors:
-        cfg.errors.append(PartnerConfigError(settings.partners_dir, "", NO_PARTNERS))
+        cfg.errors.append(PartnerConfigError(partners_dir, "", NO_PARTNERS))
     try:
-        cfg.catalog = load_catalog(settings.partners_dir / CATALOG_FILE, cfg.partners, broken)
+        cfg.catalog = load_catalog(partners_dir / CATALOG_FILE, cfg.partners, broken)
     except ConfigError as exc:
         cfg.errors.append(exc)
     mappings: dict[Path, object] = {}
@@ -100,8 +109,8 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
                          settings.channels)
     for partner in cfg.partners.values():
         try:
-            cfg.renderers[partner.id] = _renderer(settings, partner, mappings, environ)
-            cfg.answer_mappings[partner.id] = _answer_mappings(settings, partner, mappings)
+            cfg.renderers[partner.id] = renderer_for(mappings_dir, partner, mappings, environ)
+            cfg.answer_mappings[partner.id] = _answer_mappings(mappings_dir, partner, mappings)
             pool.check(partner)
         except ConfigError as exc:
             cfg.errors.append(exc)
@@ -113,29 +122,32 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
     return cfg
 
 
-def _renderer(settings: Settings, partner: Partner, cache: dict, environ: dict | None) -> Renderer:
+def renderer_for(mappings_dir: Path, partner: Partner, cache: dict | None = None,
+                 environ: dict | None = None) -> Renderer:
+    """The renderer writing ``partner``'s purchase orders with its mapping from ``mappings_dir``."""
+    cache = {} if cache is None else cache
     if partner.po_format == "x12":
         from hub.adapters.mapping_files import load_x12_mapping
         from hub.edi.po850 import X12Renderer
-        path = _mapping_path(settings, partner, partner.x12.mapping)
+        path = _mapping_path(mappings_dir, partner, partner.x12.mapping)
         if path not in cache:
             cache[path] = load_x12_mapping(path)
         return X12Renderer(partner, cache[path])
     from hub.adapters.xml_mapping_files import load_xml_mapping, resolve_secrets
     from hub.edi.xml_po import XmlRenderer
-    path = _mapping_path(settings, partner, partner.xml.mapping)
+    path = _mapping_path(mappings_dir, partner, partner.xml.mapping)
     if path not in cache:
         cache[path] = load_xml_mapping(path)
     return XmlRenderer(partner, cache[path], resolve_secrets(partner, environ))
 
 
-def _answer_mappings(settings: Settings, partner: Partner, cache: dict) -> list:
+def _answer_mappings(mappings_dir: Path, partner: Partner, cache: dict) -> list:
     if partner.xml is None or not partner.xml.answers:
         return []
     from hub.adapters.xml_answer_mapping_files import load_answer_mapping
     out = []
     for name in partner.xml.answers:
-        path = _mapping_path(settings, partner, name)
+        path = _mapping_path(mappings_dir, partner, name)
         if path not in cache:
             cache[path] = load_answer_mapping(path)
         out.append(cache[path])
@@ -148,9 +160,9 @@ def channel_targets(settings: Settings) -> dict[str, tuple[str, ...]]:
             for name, c in settings.channels.items()}
 
 
-def _mapping_path(settings: Settings, partner: Partner, name: str) -> Path:
-    path = (settings.mappings_dir / name).resolve()
-    if settings.mappings_dir.resolve() not in path.parents:
+def _mapping_path(mappings_dir: Path, partner: Partner, name: str) -> Path:
+    path = (mappings_dir / name).resolve()
+    if mappings_dir.resolve() not in path.parents:
         raise PartnerConfigError(partner.source, "mapping", f"{name!r} is outside mappings/")
     if not path.is_file():
         raise PartnerConfigError(partner.source, "mapping", f"no mapping file mappings/{name}")
@@ -168,6 +180,13 @@ class Hub:
     archive: Archive
     clock: Callable[[], datetime]
     receiver: Receiver
+    factories: dict[str, TransportFactory] = field(default_factory=default_transports)
+    environ: dict | None = None
+    stamp: tuple = ()               # the configuration files as they were when last loaded
+    # Jobs (and web requests) read the configuration under the read side; reload() swaps it
+    # under the write side, so nothing ever sees half of an old and half of a new one.
+    config_lock: ReadWriteLock = field(default_factory=ReadWriteLock)
+    reload_lock: threading.Lock = field(default_factory=threading.Lock)   # one reload at a time
 
     def uow(self, readonly: bool = False) -> SqlUnitOfWork:
         """A new unit of work on the store."""
@@ -218,6 +237,60 @@ class Hub:
         """Fetch every waiting file from a partner's inbox: archive, apply, then let it go."""
         return InboxPoller(self.context, self.pool, self.archive, self.receiver).poll(partner_id, should_stop)
 
+    def load_configuration(self, files: Path | None = None) -> Configuration:
+        """Read and check the partner, catalog and mapping files now (``files``: a trial copy)."""
+        return load_configuration(self.settings, self.factories, self.environ, files)
+
+    def renderer(self, partner: Partner) -> Renderer:
+        """A renderer for ``partner`` as given (e.g. switched to test mode), its mapping as on disk."""
+        return renderer_for(self.settings.mappings_dir, partner, environ=self.environ)
+
+    def probe(self, partner: Partner) -> list[str]:
+        """Test the connection to ``partner`` with its settings as given, on a connection of
+        its own (closed afterwards); DeliveryError in words when it fails."""
+        pool = TransportPool({partner.id: partner}, self.factories, self.settings.home)
+        try:
+            return pool.probe(partner.id)
+        finally:
+            pool.close()
+
+    def send_once(self, partner: Partner, filename: str, payload: bytes, content_type: str) -> dict:
+        """Deliver one document to ``partner`` with its settings as given, on a connection of
+        its own; the receipt, or DeliveryError."""
+        pool = TransportPool({partner.id: partner}, self.factories, self.settings.home)
+        try:
+            return pool.send(partner.id, filename, payload, content_type)
+        finally:
+            pool.close()
+
+    def config_changed(self) -> bool:
+        """True when a partner, catalog or mapping file changed on disk since the last load."""
+        return config_stamp(self.settings) != self.stamp
+
+    def reload(self, then: Callable[[], None] | None = None) -> list[ConfigError]:
+        """Read the partner, catalog and mapping files again and swap them in, between jobs.
+
+        When any file has a problem nothing changes: the problems are returned and the hub
+        keeps the configuration it runs with. ``then`` runs under the same lock, after the swap.
+        """
+        with self.reload_lock:   # two at once could swap an older reading in last
+            stamp = config_stamp(self.settings)
+            cfg = self.load_configuration()
+            if cfg.errors:
+                self.stamp = stamp      # said once; the next change to a file is tried again
+                return cfg.errors
+            pool = TransportPool(cfg.partners, self.factories, self.settings.home, self.settings.channels)
+            with self.config_lock.writing():
+                old, self.pool = self.pool, pool
+                c = self.context
+                c.partners, c.catalog, c.renderers, c.answer_mappings = (
+                    cfg.partners, cfg.catalog, cfg.renderers, cfg.answer_mappings)
+                self.stamp = stamp
+                if then is not None:
+                    then()
+        old.close()   # no job holds it now: every reader started after the swap
+        return []
+
     def close(self) -> None:
         """Close transports and the store's connections."""
         self.pool.close()
@@ -229,15 +302,34 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def config_stamp(settings: Settings) -> tuple:
+    """What the partner, catalog and mapping files look like on disk: names, sizes, times."""
+    paths = [*settings.partners_dir.glob("*.toml"), settings.partners_dir / CATALOG_FILE,
+             *settings.mappings_dir.rglob("*")]
+    stamp = []
+    for path in sorted(paths):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if not path.is_dir():
+            stamp.append((str(path), st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(stamp)
+
+
 def bootstrap(home: Path | str | None = None, settings: Settings | None = None,
               clock: Callable[[], datetime] = utc_now,
               transports: dict[str, TransportFactory] | None = None,
-              migrate_store: bool = True, environ: dict | None = None) -> Hub:
-    """Build a Hub for an instance; raise ConfigError listing every configuration problem."""
+              migrate_store: bool = True, environ: dict | None = None, lenient: bool = False) -> Hub:
+    """Build a Hub for an instance; raise ConfigError listing every configuration problem.
+
+    ``lenient`` builds it anyway, with the partners that load (for commands that fix files).
+    """
     settings = settings or load_settings(home, environ)
     factories = transports or default_transports()
+    stamp = config_stamp(settings)
     cfg = load_configuration(settings, factories, environ)
-    if cfg.errors:
+    if cfg.errors and not lenient:
         raise ConfigError(settings.home, "", "configuration problems:\n  " +
                           "\n  ".join(str(e) for e in cfg.errors))
     engine = make_engine(settings.database_url)
@@ -246,13 +338,15 @@ def bootstrap(home: Path | str | None = None, settings: Settings | None = None,
     archive = Archive(settings.archive_dir)
     pool = TransportPool(cfg.partners, factories, settings.home, settings.channels)
     context = HubContext(uow=lambda readonly=False: SqlUnitOfWork(engine, readonly), partners=cfg.partners,
-                         catalog=cfg.catalog, renderers=cfg.renderers,
+                         catalog=cfg.catalog or Catalog([]), renderers=cfg.renderers,
                          channels=frozenset(settings.channels), review=settings.review,
                          routing=settings.routing, company=settings.company,
                          po_prefix=settings.po_prefix, clock=clock,
                          channel_targets=channel_targets(settings),
                          answer_mappings=cfg.answer_mappings)
-    return Hub(settings, engine, context, pool, archive, clock, Receiver(context, archive.root))
+    return Hub(settings, engine, context, pool, archive, clock, Receiver(context, archive.root),
+               factories, environ, stamp)
 
 
-__all__ = ["Hub", "bootstrap", "load_configuration", "load_partners", "utc_now"]
+__all__ = ["Hub", "bootstrap", "config_stamp", "load_configuration", "load_partners", "renderer_for",
+           "utc_now"]

@@ -9,6 +9,11 @@ are claimed with SKIP LOCKED and leases, inbox polls with a lease per partner.
 
 SIGTERM (or Ctrl-C) lets the item in hand finish, gives back what was claimed but not
 started, and exits; nothing is lost.
+
+Partner, catalog and mapping files are looked at every :data:`CONFIG_CHECK_SECONDS` (and at
+once on SIGHUP): when one changed, the worker reads them all again and swaps them in between
+jobs (:meth:`hub.bootstrap.Hub.reload`), polls following the new schedules. Files with a
+problem are not taken: the worker keeps what it runs with and files an Incident.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from hub.services.polling import PollReport
 log = logging.getLogger("edihub.worker")
 POLL_LEASE = timedelta(minutes=10)
 HEARTBEAT_SECONDS = 10.0   # a running worker notes it is alive at most this often
+CONFIG_CHECK_SECONDS = 10.0
+_RELOAD_KEY = "worker.config_reload"
 
 
 def trigger(schedule: str):
@@ -82,6 +89,8 @@ class Worker:
         self._forever = False
         self.ticks = time.monotonic          # paces the heartbeats
         self._last_beat = float("-inf")      # ticks() at the last heartbeat written
+        self._scheduler = None
+        self._polls: dict[str, str] = {}  # poll job id -> the schedule it runs on
         # One dispatcher for the worker's life: its circuit breakers remember failing partners.
         self.dispatcher = hub.dispatcher(self.name, should_stop=self.stop.is_set)
 
@@ -182,7 +191,8 @@ class Worker:
         (one open Incident per job, cleared when the job next runs through)."""
         key = f"worker.job:{name}"
         try:
-            result = job()
+            with self.hub.config_lock.reading():   # a reload waits until the job is done
+                result = job()
         except Exception as exc:  # one job's fault must not stop the others
             log.exception("%s failed", name)
             fault = f"{name} failed: {type(exc).__name__}: {exc}"
@@ -209,6 +219,70 @@ class Worker:
                 uow.commit()
         except Exception:  # the store itself is the fault: the log is all that is left
             log.exception("cannot record the state of %s", key)
+
+    # -- configuration changes ---------------------------------------------------------------
+
+    def check_config(self, force: bool = False) -> bool | None:
+        """Take changed partner, catalog and mapping files (all of them, or none): True when a
+        new configuration was taken, False when it was refused (an Incident says why), None
+        when nothing changed."""
+        if not force and not self.hub.config_changed():
+            return None
+        errors = self.hub.reload(then=self._rewire)
+        now = self.hub.clock()
+        try:
+            with self.hub.uow() as uow:
+                if errors:
+                    uow.repo.file_incidents([IncidentDraft(
+                        code="config.reload_refused", dedupe_key=_RELOAD_KEY,
+                        message="partner, catalog or mapping files changed but have problems, so this "
+                                "worker keeps the configuration it had: " + "; ".join(map(str, errors))
+                                + ". Fix the files (`edihub partners check` lists every problem): "
+                                "they are read again as soon as they change")], now)
+                else:
+                    uow.repo.resolve_incidents([_RELOAD_KEY], now, "the configuration files were read "
+                                               "again without a problem")
+                uow.commit()
+        except Exception:  # the store itself is the fault: the log is all that is left
+            log.exception("cannot record the configuration reload")
+        if errors:
+            log.error("configuration files changed but have problems; keeping the current "
+                      "configuration: %s", "; ".join(map(str, errors)))
+            return False
+        self._schedule_polls()
+        log.info("configuration reloaded: %s partner(s): %s", len(self.hub.context.partners),
+                 ", ".join(sorted(self.hub.context.partners)))
+        return True
+
+    def _rewire(self) -> None:
+        # Under the reload's lock: the dispatcher sends through the new transports from now on.
+        self.dispatcher.sender = self.hub.pool
+
+    def _schedule_polls(self) -> None:
+        """One poll job per active partner on its schedule; jobs of partners gone or made
+        inactive are removed, changed schedules replaced, new partners polled at once."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        wanted = {f"poll:{pid}": p for pid, p in self.hub.context.partners.items() if p.active}
+        for job_id in list(self._polls):
+            if job_id not in wanted:
+                scheduler.remove_job(job_id)
+                del self._polls[job_id]
+        for job_id, partner in wanted.items():
+            if self._polls.get(job_id) == partner.poll:
+                continue
+            first = {} if job_id in self._polls else {"next_run_time": datetime.now(timezone.utc)}
+            scheduler.add_job(self.run_job, trigger(partner.poll), id=job_id, replace_existing=True,
+                              args=[f"poll of {partner.id}", lambda pid=partner.id: self.poll(pid)],
+                              max_instances=1, coalesce=True, **first)
+            self._polls[job_id] = partner.poll
+
+    def _config_job(self, force: bool = False) -> None:
+        try:
+            self.check_config(force)
+        except Exception:  # never let a reload stop the scheduler; said in the log
+            log.exception("configuration check failed")
 
     # -- running forever -----------------------------------------------------------------------
 
@@ -254,10 +328,11 @@ class Worker:
                           seconds=jobs.overdue_seconds, id="overdue", **common)
         scheduler.add_job(self.run_job, "interval", args=["certificate check", self.certificates],
                           hours=24, id="certificates", **common)
-        for pid, partner in self.hub.context.partners.items():
-            if partner.active:
-                scheduler.add_job(self.run_job, trigger(partner.poll), id=f"poll:{pid}",
-                                  args=[f"poll of {pid}", lambda pid=pid: self.poll(pid)], **common)
+        # Not through run_job: a reload takes the write side of the lock jobs read under.
+        scheduler.add_job(self._config_job, "interval", seconds=CONFIG_CHECK_SECONDS, id="config",
+                          max_instances=1, coalesce=True)
+        self._scheduler = scheduler
+        self._schedule_polls()
         threads = [threading.Thread(target=self._dispatch_loop, name="dispatch"),
                    threading.Thread(target=self._watch, name="watch", daemon=True)]
 
@@ -266,8 +341,14 @@ class Worker:
             self.stop.set()
             self.wake.set()
 
+        def reload_now(_signum, _frame):
+            log.info("SIGHUP: reading the configuration files again")
+            scheduler.add_job(self._config_job, kwargs={"force": True}, id="config-now",
+                              replace_existing=True)
+
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload_now)
         for t in threads:
             t.start()
         scheduler.start()

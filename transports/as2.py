@@ -79,6 +79,23 @@ class As2Transport:
         return Receipt(self.name, name, now, already_present=result.already_present,
                        detail={**result.detail(), "mic": mic})
 
+    def probe(self) -> list[str]:
+        """Post a small test message (a text file named edihub-connection-test-<time>.txt) and
+        read the MDN that answers it (an async MDN arrives later at mdn_url)."""
+        name = f"edihub-connection-test-{datetime.now(timezone.utc):%Y%m%d%H%M%S}.txt"
+        receipt = self.send(OutboundFile(name, b"edihub AS2 connection test: please ignore.\n",
+                                         "text/plain"))
+        d = receipt.detail
+        found = [f"posted AS2 message {d.get('message_id')} ({name}) to "
+                 f"{redact_url(self.settings.url)} as {self.settings.our_as2_id} for "
+                 f"{self.settings.partner_as2_id}: HTTP 2xx"]
+        if d.get("mdn_pending"):
+            found.append(f"the MDN is asynchronous: the partner posts it to {self.settings.mdn_url}")
+        else:
+            signed = "signed and verified" if d.get("mdn_signed") else "unsigned"
+            found.append(f"MDN received ({signed}): {d.get('mdn_detail') or d.get('mdn_status')}")
+        return found
+
     def _build(self, name: str, payload: bytes) -> Message:
         s = self.settings
         message = Message(sender=s.identity.organization(s.mdn_url), receiver=as2_partner(s))

@@ -103,6 +103,22 @@ class FolderTransport:
             raise TransientTransportError(f"cannot write to {outbox}: {exc.strerror}") from exc
         return self._receipt(final)
 
+    def probe(self) -> list[str]:
+        """Check the folders exist and can be used: the outbox writable, the inbox readable."""
+        found = []
+        for label, folder, mode in (("path", self.settings.outbox, os.W_OK),
+                                    ("inbox", self.settings.inbox, os.R_OK)):
+            if folder is None:
+                continue
+            if not folder.is_dir():
+                raise PermanentTransportError(f"{label} {folder} is not a folder (or does not exist)")
+            if not os.access(folder, mode | os.X_OK):
+                raise PermanentTransportError(f"{label} {folder}: permission denied for this process")
+            count = sum(1 for p in folder.iterdir() if p.is_file())
+            found.append(f"{label} {folder}: {'writable' if mode == os.W_OK else 'readable'}, "
+                         f"{count} file(s) in it")
+        return found
+
     def _already_there(self, final: Path, payload: bytes) -> Receipt:
         """A file holds our document's name: an earlier delivery of it, or someone else's."""
         if final.read_bytes() == payload:

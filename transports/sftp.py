@@ -299,6 +299,24 @@ class SftpTransport:
         with self._lock:
             self._discard()
 
+    def probe(self) -> list[str]:
+        """Log in (the server must show a pinned host key) and list outbox_dir and inbox_dir,
+        as a person setting the partner up checks it; what was found, line by line."""
+        s = self.settings
+
+        def look(sftp: paramiko.SFTPClient) -> list[str]:
+            key = self._client.get_transport().get_remote_server_key()
+            found = [f"logged in to {self.where}; its host key {key.get_name()} {key.fingerprint} "
+                     "is the pinned one"]
+            for label, folder in (("outbox_dir", s.outbox_dir), ("inbox_dir", s.inbox_dir)):
+                if folder is not None:
+                    files = [e for e in list_folder(sftp, folder)
+                             if e.st_mode is not None and stat.S_ISREG(e.st_mode)]
+                    found.append(f"{label} {folder}: listed, {len(files)} file(s) in it")
+            return found
+
+        return self._run("testing the connection", look, retry=False)
+
     # -- outbound ---------------------------------------------------------------------
 
     def send(self, file: OutboundFile) -> Receipt:

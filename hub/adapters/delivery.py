@@ -70,6 +70,20 @@ class TransportPool:
                 "delivered_at": receipt.delivered_at.isoformat(),
                 "already_present": receipt.already_present, "detail": receipt.detail}
 
+    def probe(self, partner_id: str) -> list[str]:
+        """Reach a partner's server as sending does and say what was found, line by line; a
+        failure is a DeliveryError in words (a bad setting: a PartnerConfigError)."""
+        transport = self.get(partner_id)
+        probe = getattr(transport, "probe", None)
+        if probe is None:
+            return [f"{transport.name}: there is nothing to test for this transport"]
+        try:
+            return probe()
+        except TransientTransportError as exc:
+            raise DeliveryError(str(exc), True, exc.incident_code) from exc
+        except PermanentTransportError as exc:
+            raise DeliveryError(str(exc), False, exc.incident_code) from exc
+
     def _channel_transport(self, key: str) -> Transport:
         """A channel's webhook or notification folder, from its [channels.<name>] settings."""
         _, name, target = (key.split(":") + ["", ""])[:3]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from hub.adapters.config_store import ConfigStore
 from hub.adapters.inbound_store import InboundStore
 from hub.adapters.outbox import Outbox
 from hub.adapters.repository import Repository
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
         self.outbox = Outbox(self.conn)
         self.inbound = InboundStore(self.conn)
         self.users = UsersStore(self.conn)
+        self.configs = ConfigStore(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,11 +1,12 @@
-"""``edihub partners``: check and list partner files."""
+"""``edihub partners``: check and list partner files; save, compare and roll back versions;
+test a connection, send a test document, switch to production."""
 
 from __future__ import annotations
 
 import click
 from rich.table import Table
 
-from hub.cli.common import err, fail, out, pass_home
+from hub.cli.common import actor_option, err, fail, out, pass_home
 
 
 @click.group()
@@ -73,3 +74,162 @@ def keyscan(host: str, port: int, key_types: tuple[str, ...], quiet: bool) -> No
         fail(f"{host}:{port} offered no key of type {', '.join(key_types)}")
     for line, fingerprint in keys:
         out.print(line if quiet else f"{line}\n  fingerprint {fingerprint}", markup=False)
+
+
+def _config_hub(home):
+    """The hub for commands that change files: it opens even when some file is broken (the
+    change may be the fix); the store and the instance settings must be fine."""
+    from hub.bootstrap import bootstrap
+    from hub.errors import ConfigError
+    if home._hub is None:
+        try:
+            home._hub = bootstrap(home.home, lenient=True)
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}", 2)
+    return home._hub
+
+
+def _file_path(name: str) -> str:
+    """A partner id stands for its partner file; anything else is a path in the instance."""
+    from hub.services.config_files import partner_of
+    return f"partners/{name}.toml" if partner_of(f"partners/{name}.toml") and "/" not in name else name
+
+
+def _refused(exc) -> None:
+    from hub.services.config_files import ConfigRefused
+    err.print(f"error: {exc}", markup=False)
+    for problem in exc.problems if isinstance(exc, ConfigRefused) else ():
+        err.print(f"  {problem}", markup=False)
+    raise SystemExit(1)
+
+
+@partners.command()
+@click.argument("path")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
+@click.option("--note", default="", help="What changed and why (kept with the version).")
+@actor_option
+@pass_home
+def save(home, path: str, file: str, note: str, actor: str) -> None:
+    """Save FILE's content as a new version of PATH (a partner id, partners/<id>.toml or
+    mappings/...): the whole configuration is checked with it in place first; a problem
+    refuses it (exit 1) and changes nothing."""
+    from hub.errors import HubError
+    from hub.services.config_files import Change, decode, save as save_files
+    with click.open_file(file, "rb") as fh:
+        data = fh.read(2 << 20)
+    hub = _config_hub(home)
+    try:
+        result = save_files(hub, [Change(_file_path(path), decode(data, file))], actor, note)
+    except HubError as exc:
+        _refused(exc)
+    out.print(result.message, markup=False)
+
+
+@partners.command()
+@click.argument("path")
+@pass_home
+def history(home, path: str) -> None:
+    """The versions of a partner or mapping file (a partner id stands for its partner file)."""
+    from hub.errors import HubError
+    from hub.services.config_files import history as file_history
+    hub = _config_hub(home)
+    try:
+        versions = file_history(hub, _file_path(path))
+    except HubError as exc:
+        _refused(exc)
+    if not versions:
+        out.print(f"no versions of {_file_path(path)} yet", markup=False)
+    table = Table("version", "id", "saved", "by", "note", "sha256")
+    for v in versions:
+        table.add_row(str(v["number"]), str(v["id"]), f"{v['at']:%Y-%m-%d %H:%M}", v["actor"], v["note"],
+                      v["sha256"][:12])
+    if versions:
+        out.print(table)
+
+
+@partners.command()
+@click.argument("old_id", type=int)
+@click.argument("new_id", type=int)
+@pass_home
+def diff(home, old_id: int, new_id: int) -> None:
+    """What changed between two versions (their ids, as `partners history` lists them)."""
+    from hub.errors import HubError
+    from hub.services.config_files import diff as version_diff
+    try:
+        lines = version_diff(_config_hub(home), old_id, new_id)
+    except HubError as exc:
+        _refused(exc)
+    for _, line in lines:
+        out.print(line, markup=False)
+
+
+@partners.command()
+@click.argument("version_id", type=int)
+@click.option("--note", default="", help="Why (kept with the new version).")
+@actor_option
+@pass_home
+def rollback(home, version_id: int, note: str, actor: str) -> None:
+    """Bring a version back as a new version (checked like any change)."""
+    from hub.errors import HubError
+    from hub.services.config_files import rollback as roll_back
+    try:
+        result = roll_back(_config_hub(home), version_id, actor, None, note)
+    except HubError as exc:
+        _refused(exc)
+    out.print(result.message, markup=False)
+
+
+@partners.command("test-connection")
+@click.argument("partner_id")
+@actor_option
+@pass_home
+def test_connection(home, partner_id: str, actor: str) -> None:
+    """Log in to the partner's SFTP server (pinned host key) and list its folders, or post an
+    AS2 test message and read the MDN; exit 1 when it fails."""
+    from hub.errors import HubError
+    from hub.services.onboarding import connection_test as probe
+    try:
+        outcome = probe(_config_hub(home), partner_id, actor)
+    except HubError as exc:
+        _refused(exc)
+    (out if outcome.ok else err).print(outcome.message, markup=False)
+    for line in outcome.details:
+        out.print(f"  {line}", markup=False)
+    if not outcome.ok:
+        raise SystemExit(1)
+
+
+@partners.command("send-test")
+@click.argument("partner_id")
+@actor_option
+@pass_home
+def send_test(home, partner_id: str, actor: str) -> None:
+    """Send a sample purchase order in test mode (ISA15 = T) through the partner's transport."""
+    from hub.errors import HubError
+    from hub.services.onboarding import send_test_document
+    try:
+        outcome = send_test_document(_config_hub(home), partner_id, actor)
+    except HubError as exc:
+        _refused(exc)
+    (out if outcome.ok else err).print(outcome.message, markup=False)
+    for line in outcome.details:
+        out.print(f"  {line}", markup=False)
+    if not outcome.ok:
+        raise SystemExit(1)
+
+
+@partners.command()
+@click.argument("partner_id")
+@click.argument("mode", type=click.Choice(["production", "test"]))
+@click.option("--note", default="", help="Why (kept with the new version).")
+@actor_option
+@pass_home
+def mode(home, partner_id: str, mode: str, actor: str, note: str) -> None:
+    """Switch a partner to production (test_mode = false) or back to test mode."""
+    from hub.errors import HubError
+    from hub.services.onboarding import set_test_mode
+    try:
+        result = set_test_mode(_config_hub(home), partner_id, mode == "test", actor, None, note)
+    except HubError as exc:
+        _refused(exc)
+    out.print(result.message, markup=False)
