@@ -74,7 +74,7 @@ print(report.applied, ",".join(states), elapsed)
 TOKENIZE = """
 import sys, time
 sys.path.insert(0, {root!r})
-from hub.edi.envelope import iter_transactions
+from hub.edi.x12.envelope import iter_transactions
 t0 = time.perf_counter()
 with open({path!r}, "rb") as stream:
     walk = iter_transactions(stream)

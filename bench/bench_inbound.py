@@ -40,7 +40,7 @@ def run(quick: bool = False) -> list[Result]:
 
     from hub.adapters import tables as t
     from hub.bootstrap import bootstrap
-    from hub.edi.envelope import iter_transactions
+    from hub.edi.x12.envelope import iter_transactions
     count = 2_000 if quick else 10_000
     root = Path(tempfile.mkdtemp(prefix="edihub-bench-"))
     try:

@@ -51,7 +51,7 @@ def write_po_file(path: Path, transactions: int) -> int:
 
 def ours_check(path: Path) -> int:
     """Tokenize and check every envelope; the count of sets in the group."""
-    from hub.edi.envelope import check_envelopes
+    from hub.edi.x12.envelope import check_envelopes
     with open(path, "rb") as stream:
         envelopes = check_envelopes(stream)
     assert not envelopes.all_errors(), envelopes.all_errors()[:3]
@@ -60,7 +60,7 @@ def ours_check(path: Path) -> int:
 
 def ours_transactions(path: Path) -> int:
     """Every set built with its segments, as the inbound pipeline reads a file."""
-    from hub.edi.envelope import iter_transactions
+    from hub.edi.x12.envelope import iter_transactions
     with open(path, "rb") as stream:
         return sum(len(tx.segments) for tx in iter_transactions(stream))
 
@@ -99,7 +99,7 @@ def write_garbage(path: Path, kind: str, size: int) -> int:
 
 def garbage_check(path: Path) -> int:
     """check_envelopes on a garbage file; the number of errors it reports."""
-    from hub.edi.envelope import check_envelopes
+    from hub.edi.x12.envelope import check_envelopes
     with open(path, "rb") as stream:
         return len(check_envelopes(stream).all_errors())
 
@@ -107,7 +107,7 @@ def garbage_check(path: Path) -> int:
 CHILD = """
 import sys, time
 sys.path.insert(0, {root!r})
-from hub.edi.envelope import iter_transactions
+from hub.edi.x12.envelope import iter_transactions
 t0 = time.perf_counter()
 sets = segments = 0
 with open({path!r}, "rb") as stream:

@@ -21,7 +21,7 @@ from hub.adapters.mapping_files import load_x12_mapping
 from hub.domain.partner import Partner, X12Profile
 from hub.edi.context import HEADER_FIELDS, PoContext
 from hub.edi.document import ControlNumbers
-from hub.edi.po850 import X12Renderer
+from hub.edi.x12.po850 import X12Renderer
 
 MAPPING = Path(__file__).resolve().parents[1] / "mappings" / "x12" / "850-4010.toml"
 NOW = datetime(2026, 1, 15, 9, 30)

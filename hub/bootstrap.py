@@ -128,13 +128,13 @@ def renderer_for(mappings_dir: Path, partner: Partner, cache: dict | None = None
     cache = {} if cache is None else cache
     if partner.po_format == "x12":
         from hub.adapters.mapping_files import load_x12_mapping
-        from hub.edi.po850 import X12Renderer
+        from hub.edi.x12.po850 import X12Renderer
         path = _mapping_path(mappings_dir, partner, partner.x12.mapping)
         if path not in cache:
             cache[path] = load_x12_mapping(path)
         return X12Renderer(partner, cache[path])
     from hub.adapters.xml_mapping_files import load_xml_mapping, resolve_secrets
-    from hub.edi.xml_po import XmlRenderer
+    from hub.edi.xml.po import XmlRenderer
     path = _mapping_path(mappings_dir, partner, partner.xml.mapping)
     if path not in cache:
         cache[path] = load_xml_mapping(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.edi.mapping import X12Mapping, parse_x12_mapping
+from hub.edi.x12.mapping import X12Mapping, parse_x12_mapping
 from hub.errors import MappingError
 
 

@@ -147,7 +147,7 @@ def _x12(t: Table) -> X12Profile:
         mapping=t.text("mapping", "x12/850-4010.toml"),
     )
     # The writer's own rules: what it refuses to write is refused here, at load.
-    from hub.edi.x12 import check_delimiters, check_envelope
+    from hub.edi.x12.writer import check_delimiters, check_envelope
     problems = check_delimiters(profile) + check_envelope(profile)
     if problems:
         raise t.fail(_key_named(problems[0], t.data) or "version", "; ".join(problems))

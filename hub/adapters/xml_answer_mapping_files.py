@@ -15,12 +15,12 @@ from pathlib import Path
 from lxml import etree
 
 from hub.domain.documents import PoAck
-from hub.edi.xml_answers import (ANSWER_NAMESPACE, DOC_TYPES, AnswerMapping,
+from hub.edi.xml.answers import (ANSWER_NAMESPACE, DOC_TYPES, AnswerMapping,
                                  apply_answer_mapping, describe_path, document_has_path)
 from hub.adapters.xml_mapping_files import read_stylesheet
-from hub.edi.xml_po import (MAPPING_NAMESPACE, XSL_NAMESPACE, check_stylesheet_shape,
+from hub.edi.xml.po import (MAPPING_NAMESPACE, XSL_NAMESPACE, check_stylesheet_shape,
                             compile_stylesheet)
-from hub.edi.xmlsafe import parse_bytes
+from hub.edi.xml.safe import parse_bytes
 from hub.errors import DocumentError, MappingError
 
 _XSL = f"{{{XSL_NAMESPACE}}}"

@@ -16,8 +16,8 @@ from typing import TypeVar
 from lxml import etree
 
 from hub.domain.partner import Partner
-from hub.edi.xml_po import XmlMapping, mapping_from_stylesheet, trial_run
-from hub.edi.xmlsafe import MalformedXmlError, parse_bytes
+from hub.edi.xml.po import XmlMapping, mapping_from_stylesheet, trial_run
+from hub.edi.xml.safe import MalformedXmlError, parse_bytes
 from hub.errors import DocumentError, MappingError, PartnerConfigError
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ def x12() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
     """Check X12 FILES: interchanges, groups, transactions and every envelope error."""
-    from hub.edi.x12_check import check_files, exit_code, format_report
+    from hub.edi.x12.check import check_files, exit_code, format_report
     reports = check_files(list(files))
     out.print(format_report(reports), markup=False, highlight=False)
     raise SystemExit(exit_code(reports))

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from hub.edi.envelope import iter_transactions
-from hub.edi.xmlsafe import parse_bytes
+from hub.edi.x12.envelope import iter_transactions
+from hub.edi.xml.safe import parse_bytes
 
 
 @dataclass

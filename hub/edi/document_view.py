@@ -1,9 +1,9 @@
 """A stored document made readable for the console: annotated X12, indented XML, or a preview.
 
 :func:`describe_document` tells what the bytes are (:func:`hub.edi.sniff.sniff`) and hands them
-to :func:`hub.edi.annotated_x12.annotate_x12`, to :func:`pretty_xml`, or to :func:`preview_text`.
+to :func:`hub.edi.x12.annotated.annotate_x12`, to :func:`pretty_xml`, or to :func:`preview_text`.
 None of them raises on bad input. XML is parsed only with the hub's safe parser
-(:mod:`hub.edi.xmlsafe`: no entities expanded, no DTD or network access); a document it refuses
+(:mod:`hub.edi.xml.safe`: no entities expanded, no DTD or network access); a document it refuses
 is shown as raw text with the reason. Text meant for display has its control and formatting
 characters (bidirectional overrides included) replaced by U+FFFD, so what an operator sees is what
 is there; X12 values are returned as read. Everything is plain data for an autoescaping template.
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from hub.edi.annotated_x12 import MAX_SEGMENTS, AnnotatedX12, annotate_x12
+from hub.edi.x12.annotated import MAX_SEGMENTS, AnnotatedX12, annotate_x12
 from hub.edi.sniff import sniff
-from hub.edi.xmlsafe import parse_bytes
+from hub.edi.xml.safe import parse_bytes
 from hub.errors import DocumentError
 
 MAX_XML_BYTES = 5 * 1024 * 1024     # larger XML is previewed, not parsed

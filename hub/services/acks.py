@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hub.domain.partner import Partner
-from hub.edi.ack_writer import ReceivedGroup, ReceivedSet, SetError, build_ack
+from hub.edi.x12.fa997_out import ReceivedGroup, ReceivedSet, SetError, build_ack
 from hub.edi.document import ControlNumbers
 from hub.services.fulfil import advance
 from hub.services.ports import HubContext, UnitOfWork

@@ -21,7 +21,7 @@ from hub.adapters.repository import ConcurrentUpdateError
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Partner
 from hub.domain.states import InterchangeState
-from hub.edi.ack_writer import EchoCheck
+from hub.edi.x12.fa997_out import EchoCheck
 from hub.edi.sniff import sniff
 from hub.services.acks import AckTracker, queue_acks, wants_ack
 from hub.services.apply import Answer, apply_answers
@@ -93,7 +93,7 @@ class Receiver:
     # -- XML answers ------------------------------------------------------------------------
 
     def _xml(self, path: Path, arrival: Arrival) -> ReceiveReport:
-        from hub.edi.xml_answers import read_supplier_answer
+        from hub.edi.xml.answers import read_supplier_answer
         now, report = self.hub.clock(), ReceiveReport()
         partner = self.hub.partners.get(arrival.partner_id or "")
         mappings = self.hub.answer_mappings.get(arrival.partner_id or "", [])
@@ -135,8 +135,8 @@ class _X12File:
         self.unanswerable: dict[tuple, str] = {}          # per group: why no 997 can answer it
 
     def run(self, path: Path) -> ReceiveReport:
-        from hub.edi.answers_x12 import parse_transaction
-        from hub.edi.envelope import iter_transactions
+        from hub.edi.x12.answers import parse_transaction
+        from hub.edi.x12.envelope import iter_transactions
         with open(path, "rb") as fh:
             envelopes = iter_transactions(fh)
             for tx in envelopes:

@@ -42,7 +42,7 @@ class HubContext:
     clock: Callable[[], datetime] = None
     # Per channel, the notification kinds it gets: "notify-webhook" and/or "notify-file".
     channel_targets: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Per partner, its inbound XML answer mappings (hub.edi.xml_answers.AnswerMapping).
+    # Per partner, its inbound XML answer mappings (hub.edi.xml.answers.AnswerMapping).
     answer_mappings: dict[str, list] = field(default_factory=dict)
     # Called after a commit that queued documents, so a waiting dispatcher sends them at once.
     on_queued: Callable[[], None] = lambda: None

@@ -18,7 +18,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from hub.adapters import tables as t
 from hub.domain.answers import REJECTED_CODES
 from hub.domain.partner import Catalog
-from hub.edi.glossary import code_meaning
+from hub.edi.x12.glossary import code_meaning
 
 DAY = 86400
 # PO states in which no shipment is expected any more: left out of on-time unless one came.

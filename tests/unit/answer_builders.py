@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hub.domain.documents import ParsedDocument
-from hub.edi.answers_x12 import parse_transaction
-from hub.edi.envelope import Transaction, iter_transactions
+from hub.edi.x12.answers import parse_transaction
+from hub.edi.x12.envelope import Transaction, iter_transactions
 
 FUNCTIONAL_IDS = {"997": "FA", "999": "FA", "855": "PR", "856": "SH", "850": "PO"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hub.domain.documents import AckedSet, FunctionalAck
-from hub.edi.ack_codes import group_error, set_error
-from hub.edi.answers_x12 import parse_transaction
-from hub.edi.envelope import iter_transactions
+from hub.edi.x12.fa997_codes import group_error, set_error
+from hub.edi.x12.answers import parse_transaction
+from hub.edi.x12.envelope import iter_transactions
 from tests.unit.answer_builders import codes, interchange, parse
 
 

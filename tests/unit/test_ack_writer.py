@@ -24,7 +24,7 @@ import pyx12.x12n_document
 from lxml import etree
 
 from hub.domain.partner import Partner, X12Profile
-from hub.edi.ack_writer import (ReceivedGroup, ReceivedSet, SetError, build_ack, default_kind,
+from hub.edi.x12.fa997_out import (ReceivedGroup, ReceivedSet, SetError, build_ack, default_kind,
                                 group_status, set_status)
 from hub.edi.document import ControlNumbers
 from hub.errors import DocumentError, PartnerConfigError

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.edi.annotated_x12 import AnnotatedElement, AnnotatedSegment, AnnotatedX12, annotate_x12
+from hub.edi.x12.annotated import AnnotatedElement, AnnotatedSegment, AnnotatedX12, annotate_x12
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
 

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from hub.domain.documents import (AckedSet, DocumentProblem, FunctionalAck, LineAck,
                                   ParsedDocument, PoAck, PoAckLine, ShipNotice, ShippedItem,
                                   ShippedOrder)
-from hub.edi.answer_fields import (item_ids, read_amount, read_date, read_time, read_whole,
+from hub.edi.x12.answer_fields import (item_ids, read_amount, read_date, read_time, read_whole,
                                    short_dates_allowed)
-from hub.edi.answers_x12 import PARSERS, parse_transaction
-from hub.edi.envelope import iter_transactions
+from hub.edi.x12.answers import PARSERS, parse_transaction
+from hub.edi.x12.envelope import iter_transactions
 from tests.unit.answer_builders import interchange, parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"

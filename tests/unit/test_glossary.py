@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from hub.edi import glossary
-from hub.edi.elements import segment_ids
+from hub.edi.x12 import glossary
+from hub.edi.x12.elements import segment_ids
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "hub" / "edi" / "glossary_data"
+DATA = ROOT / "hub" / "edi" / "x12" / "glossary_data"
 
 # The segments the hub reads and writes, and those of the 860/865 that come next.
 SEGMENTS = ("ISA IEA GS GE ST SE TA1 BEG CUR REF PER FOB ITD DTM TD5 N1 N2 N3 N4 PO1 PID PO4 SAC "

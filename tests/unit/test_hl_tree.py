@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from hub.domain.documents import ShipNotice
-from hub.edi import hl_tree
-from hub.edi.answers_x12 import parse_transaction
-from hub.edi.hl_tree import CONTAINER_RANK, ITEM, LEVEL_RANKS, HlTree
+from hub.edi.x12 import hl_tree
+from hub.edi.x12.answers import parse_transaction
+from hub.edi.x12.hl_tree import CONTAINER_RANK, ITEM, LEVEL_RANKS, HlTree
 from tests.unit.answer_builders import codes, parse, transaction
 
 BSN = "BSN*00*SHIP-1*20260105*1200"

@@ -15,8 +15,8 @@ from hub.adapters.mapping_files import load_x12_mapping
 from hub.domain.partner import Partner, X12Profile
 from hub.edi.context import HEADER_FIELDS, PoContext
 from hub.edi.document import ControlNumbers
-from hub.edi.po850 import X12Renderer
-from hub.edi.x12 import ElementError
+from hub.edi.x12.po850 import X12Renderer
+from hub.edi.x12.writer import ElementError
 from hub.errors import DocumentError
 from tests.support.partners import x12_partner
 from tests.support.pyx12_check import assert_reads_cleanly, read_segments

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.edi import envelope
-from hub.edi.envelope import (ControlNumbers, EnvelopeError, check_envelopes, iter_transactions)
-from hub.edi.reader import X12Error
+from hub.edi.x12 import envelope
+from hub.edi.x12.envelope import (ControlNumbers, EnvelopeError, check_envelopes, iter_transactions)
+from hub.edi.x12.reader import X12Error
 
 
 def isa(control: str = "000000001", **fields: str) -> list[str]:

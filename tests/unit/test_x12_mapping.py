@@ -12,9 +12,9 @@ import pytest
 
 from hub.adapters.mapping_files import load_x12_mapping
 from hub.domain.partner import Partner, X12Profile
-from hub.edi.elements import segment_spec
-from hub.edi.mapping import MappingProblemsError, check_x12_mapping, parse_x12_mapping
-from hub.edi.po850 import X12Renderer
+from hub.edi.x12.elements import segment_spec
+from hub.edi.x12.mapping import MappingProblemsError, check_x12_mapping, parse_x12_mapping
+from hub.edi.x12.po850 import X12Renderer
 from hub.errors import MappingError, PartnerConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.edi import reader
-from hub.edi.reader import X12Error, read_segments
+from hub.edi.x12 import reader
+from hub.edi.x12.reader import X12Error, read_segments
 
 BODY = [["GS", "PO", "SENDER", "RECEIVER", "20260115", "1200", "1", "X", "004010"],
         ["ST", "850", "0001"],

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.edi.envelope import check_envelopes, iter_transactions
-from hub.edi.reader import read_segments
-from hub.edi.x12_check import check_files, exit_code, format_report
+from hub.edi.x12.envelope import check_envelopes, iter_transactions
+from hub.edi.x12.reader import read_segments
+from hub.edi.x12.check import check_files, exit_code, format_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x12"
 SAMPLES = Path(os.environ.get("EDIHUB_SAMPLES_DIR",

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from hub.domain.partner import Partner, X12Profile
 from hub.edi.context import HEADER_FIELDS, PoContext
 from hub.edi.document import ControlNumbers
-from hub.edi.mapping import parse_x12_mapping
-from hub.edi.po850 import X12Renderer
-from hub.edi.elements import UnfitValue
-from hub.edi.x12 import (ElementError, Envelope, Syntax, check_delimiters, check_envelope,
+from hub.edi.x12.mapping import parse_x12_mapping
+from hub.edi.x12.po850 import X12Renderer
+from hub.edi.x12.elements import UnfitValue
+from hub.edi.x12.writer import (ElementError, Envelope, Syntax, check_delimiters, check_envelope,
                          transliterate)
 from hub.errors import DocumentError
 from tests.support.pyx12_check import assert_reads_cleanly, read_segments

@@ -18,9 +18,9 @@ from hub.adapters.xml_answer_mapping_files import (answer_mapping_from_styleshee
 from hub.adapters.xml_mapping_files import load_xml_mapping
 from hub.domain.documents import (LineAck, ParsedDocument, PoAck, PoAckLine, ShipNotice,
                                   ShippedItem, ShippedOrder)
-from hub.edi.xml_answers import (ANSWER_NAMESPACE, read_answer, read_supplier_answer,
+from hub.edi.xml.answers import (ANSWER_NAMESPACE, read_answer, read_supplier_answer,
                                  run_answer_mapping)
-from hub.edi.xmlsafe import parse_bytes
+from hub.edi.xml.safe import parse_bytes
 from hub.errors import MappingError
 
 ROOT = Path(__file__).parent.parent.parent

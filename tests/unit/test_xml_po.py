@@ -15,9 +15,9 @@ from hub.adapters.xml_mapping_files import load_xml_mapping, resolve_secrets
 from hub.domain.partner import Partner, XmlProfile
 from hub.edi.context import HEADER_FIELDS, LINE_FIELDS, PoContext
 from hub.edi.document import ControlNumbers
-from hub.edi.xml_po import (PO_NAMESPACE, XmlRenderer, canonical_po_xml, mapping_from_stylesheet,
+from hub.edi.xml.po import (PO_NAMESPACE, XmlRenderer, canonical_po_xml, mapping_from_stylesheet,
                             sample_context, trial_run)
-from hub.edi.xmlsafe import parse_bytes
+from hub.edi.xml.safe import parse_bytes
 from hub.errors import DocumentError, MappingError, PartnerConfigError
 
 ROOT = Path(__file__).parent.parent.parent

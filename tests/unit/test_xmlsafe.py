@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from hub.edi.sniff import sniff
-from hub.edi.xmlsafe import (MalformedXmlError, XmlSecurityError, parse_bytes, safe_parser,
+from hub.edi.xml.safe import (MalformedXmlError, XmlSecurityError, parse_bytes, safe_parser,
                              safe_xslt)
 from hub.errors import DocumentError
 

@@ -12,10 +12,10 @@ once, split with ``str.split`` and turned into segments by C-level ``map``/``zip
 Python code runs per chunk and per envelope segment, never per ordinary segment.
 
 This module holds :class:`SegmentReader` and its buffer; the parts it is built from live
-beside it and are re-exported here: :mod:`hub.edi.x12_errors` (X12Error),
-:mod:`hub.edi.delimiters` (Delimiters, visible), :mod:`hub.edi.segments` (Interchange,
-Segment, Batch, Span), :mod:`hub.edi.isa_header` (finding and reading the ISA) and
-:mod:`hub.edi.tokenizer` (splitting text into segments).
+beside it and are re-exported here: :mod:`hub.edi.x12.errors` (X12Error),
+:mod:`hub.edi.x12.delimiters` (Delimiters, visible), :mod:`hub.edi.x12.segments` (Interchange,
+Segment, Batch, Span), :mod:`hub.edi.x12.isa_header` (finding and reading the ISA) and
+:mod:`hub.edi.x12.tokenizer` (splitting text into segments).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from functools import lru_cache
 from itertools import chain
 from typing import BinaryIO, Callable, Iterator
 
-from hub.edi.delimiters import WS, WS_BYTES, Delimiters, visible
-from hub.edi.isa_header import ALNUM, BOM, ISA_WINDOW, SKIPPABLE, IsaFinder
-from hub.edi.segments import Batch, Interchange, Segment, Span
-from hub.edi.tokenizer import ENVELOPE_IDS, _empty_warning, _tokenize
-from hub.edi.x12_errors import X12Error
+from hub.edi.x12.delimiters import WS, WS_BYTES, Delimiters, visible
+from hub.edi.x12.isa_header import ALNUM, BOM, ISA_WINDOW, SKIPPABLE, IsaFinder
+from hub.edi.x12.segments import Batch, Interchange, Segment, Span
+from hub.edi.x12.tokenizer import ENVELOPE_IDS, _empty_warning, _tokenize
+from hub.edi.x12.errors import X12Error
 
 __all__ = [
     "ALNUM", "BOM", "CHUNK_SIZE", "ENVELOPE_IDS", "ISA_WINDOW", "MAX_SEGMENT_BYTES", "SKIPPABLE",

@@ -19,7 +19,7 @@ from lxml import etree
 from hub.domain.partner import Partner, XmlProfile
 from hub.edi.context import HEADER_FIELDS, LINE_FIELDS, PoContext, is_free_text, partner_field
 from hub.edi.document import ControlNumbers, RenderedDocument, document_filename
-from hub.edi.xmlsafe import parse_bytes, safe_xslt
+from hub.edi.xml.safe import parse_bytes, safe_xslt
 from hub.errors import DocumentError, MappingError, PartnerConfigError
 
 PO_NAMESPACE = "urn:edihub:purchase-order:1"

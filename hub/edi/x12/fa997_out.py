@@ -1,7 +1,7 @@
 """Outbound functional acknowledgements: the 997 or 999 answering one group a partner sent.
 
 One received functional group gets one interchange with one FA group holding one 997 (004010
-or 005010) or 999 (005010 only), enveloped by :class:`hub.edi.x12.Envelope` as an 850 is,
+or 005010) or 999 (005010 only), enveloped by :class:`hub.edi.x12.writer.Envelope` as an 850 is,
 except that GS01 is ``FA`` and ISA14 is ``0``: an acknowledgement never asks for one.
 
 Layout (X12 997 and 999 as published for 004010/005010; the 999 follows 005010X231 without
@@ -39,9 +39,9 @@ from datetime import datetime
 
 from hub.domain.partner import Partner
 from hub.edi.document import ControlNumbers, RenderedDocument, document_filename
-from hub.edi.elements import UnfitValue
-from hub.edi.po850 import CONTENT_TYPE
-from hub.edi.x12 import Envelope, Syntax, check_delimiters, check_envelope, interchange_number
+from hub.edi.x12.elements import UnfitValue
+from hub.edi.x12.po850 import CONTENT_TYPE
+from hub.edi.x12.writer import Envelope, Syntax, check_delimiters, check_envelope, interchange_number
 from hub.errors import DocumentError, PartnerConfigError
 
 KINDS = ("997", "999")

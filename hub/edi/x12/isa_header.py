@@ -14,9 +14,9 @@ from __future__ import annotations
 import codecs
 import re
 
-from hub.edi.delimiters import WS_BYTES, Delimiters, visible
-from hub.edi.segments import Interchange, Segment, Span
-from hub.edi.x12_errors import X12Error
+from hub.edi.x12.delimiters import WS_BYTES, Delimiters, visible
+from hub.edi.x12.segments import Interchange, Segment, Span
+from hub.edi.x12.errors import X12Error
 
 ISA_WINDOW = 1024               # any ISA, however padded or wrapped, ends within this
 BOM = b"\xef\xbb\xbf"
@@ -37,7 +37,7 @@ codecs.register_error("edihub.latin1", _latin1_fallback)
 
 
 class IsaFinder:
-    """The part of :class:`~hub.edi.reader.SegmentReader` that skips to the next ISA and reads it.
+    """The part of :class:`~hub.edi.x12.reader.SegmentReader` that skips to the next ISA and reads it.
 
     It works on the reader's buffer (``_buf``, ``_pos``, ``_eof``, ``_fill``, ``_more``,
     ``_drop``) and counts the interchanges and segments it starts.

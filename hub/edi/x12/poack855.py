@@ -21,10 +21,10 @@ problem: unreadable dates, PO1 quantities and prices, ACK segments outside a PO1
 from __future__ import annotations
 
 from hub.domain.documents import LineAck, ParsedDocument, PoAck, PoAckLine
-from hub.edi.answer_fields import (Findings, element, item_ids, quoted, read_amount, read_date,
+from hub.edi.x12.answer_fields import (Findings, element, item_ids, quoted, read_amount, read_date,
                                    read_whole, short_dates_allowed, walk)
-from hub.edi.envelope import Transaction
-from hub.edi.reader import Segment
+from hub.edi.x12.envelope import Transaction
+from hub.edi.x12.reader import Segment
 
 # BAK01 purposes that withdraw an earlier acknowledgment instead of giving one.
 WITHDRAWING_PURPOSES = {"01": "cancellation", "03": "delete"}

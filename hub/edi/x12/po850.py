@@ -14,9 +14,9 @@ from datetime import datetime
 from hub.domain.partner import Partner
 from hub.edi.context import LINE_FIELDS, PoContext
 from hub.edi.document import ControlNumbers, RenderedDocument, document_filename
-from hub.edi.elements import UnfitValue
-from hub.edi.mapping import SegmentRule, Slot, X12Mapping
-from hub.edi.x12 import ElementError, Envelope, Syntax, check_delimiters, check_envelope
+from hub.edi.x12.elements import UnfitValue
+from hub.edi.x12.mapping import SegmentRule, Slot, X12Mapping
+from hub.edi.x12.writer import ElementError, Envelope, Syntax, check_delimiters, check_envelope
 from hub.errors import DocumentError, MappingError, PartnerConfigError
 
 CONTENT_TYPE = "application/edi-x12"

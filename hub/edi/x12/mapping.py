@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from hub.edi.context import HEADER_FIELDS, LINE_FIELDS, is_free_text, partner_field
-from hub.edi.elements import (ENVELOPE_SEGMENTS, VERSIONS, ElementSpec, UnfitValue,
+from hub.edi.x12.elements import (ENVELOPE_SEGMENTS, VERSIONS, ElementSpec, UnfitValue,
                                format_typed, segment_ids, segment_spec)
 from hub.errors import MappingError
 

@@ -3,7 +3,7 @@
 Segment names, element layouts, composites and element names come from
 ``glossary_data/x12.toml`` and pyx12's own element dictionary (``pyx12/map/dataele.xml``);
 code meanings from ``glossary_data/codes.json``. The segments the 850 writer knows are laid out
-from its dictionary (:mod:`hub.edi.elements`), so the viewer and the writer agree on them. Where
+from its dictionary (:mod:`hub.edi.x12.elements`), so the viewer and the writer agree on them. Where
 each fact comes from is written at the top of the data files.
 
 Everything is loaded on first use and kept; nothing is read at import time.
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from hub.edi.elements import segment_spec
-from hub.edi.xmlsafe import parse_bytes
+from hub.edi.x12.elements import segment_spec
+from hub.edi.xml.safe import parse_bytes
 
-_DATA = resources.files("hub.edi") / "glossary_data"
+_DATA = resources.files("hub.edi.x12") / "glossary_data"
 
 
 @dataclass(frozen=True, slots=True)

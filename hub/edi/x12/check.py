@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.edi.envelope import LISTING, Group, Transaction, check_envelopes
-from hub.edi.reader import Interchange, X12Error
+from hub.edi.x12.envelope import LISTING, Group, Transaction, check_envelopes
+from hub.edi.x12.reader import Interchange, X12Error
 
 USAGE = {"T": "test", "P": "production", "I": "information"}
 

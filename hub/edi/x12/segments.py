@@ -11,8 +11,8 @@ from itertools import count, repeat
 from operator import itemgetter
 from typing import Iterator
 
-from hub.edi.delimiters import WS_BYTES, Delimiters
-from hub.edi.x12_errors import X12Error
+from hub.edi.x12.delimiters import WS_BYTES, Delimiters
+from hub.edi.x12.errors import X12Error
 
 
 class Interchange:

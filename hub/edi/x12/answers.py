@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hub.domain.documents import DocumentProblem, ParsedDocument
-from hub.edi.ack997 import parse_functional_ack
-from hub.edi.asn856 import parse_ship_notice
-from hub.edi.envelope import Transaction
-from hub.edi.poack855 import parse_po_ack
+from hub.edi.x12.fa997 import parse_functional_ack
+from hub.edi.x12.asn856 import parse_ship_notice
+from hub.edi.x12.envelope import Transaction
+from hub.edi.x12.poack855 import parse_po_ack
 
 PARSERS: dict[str, Callable[[Transaction], ParsedDocument]] = {
     "997": parse_functional_ack,

@@ -11,9 +11,9 @@ subtracting segment numbers, and runs of well-formed ST..SE pairs are checked a 
 at a time with list operations, so ordinary segments cost nothing here.
 
 This module holds the walk over the batches (:class:`Envelopes`); the parts it is built from
-live beside it and are re-exported here: :mod:`hub.edi.envelope_parts` (Group, Transaction),
-:mod:`hub.edi.control_numbers`, :mod:`hub.edi.header_checks` (check_isa, check_gs) and
-:mod:`hub.edi.envelope_handlers` (what each envelope segment does).
+live beside it and are re-exported here: :mod:`hub.edi.x12.envelope_parts` (Group, Transaction),
+:mod:`hub.edi.x12.control_numbers`, :mod:`hub.edi.x12.header_checks` (check_isa, check_gs) and
+:mod:`hub.edi.x12.envelope_handlers` (what each envelope segment does).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from itertools import compress, count, islice, repeat
 from operator import itemgetter, ne, sub
 from typing import BinaryIO, Iterator
 
-from hub.edi.control_numbers import ControlNumbers
-from hub.edi.envelope_handlers import FUNCTIONAL_IDS, MAX_KEPT, EnvelopeHandlers
-from hub.edi.envelope_parts import Group, Transaction
-from hub.edi.header_checks import ISA_LENGTH, ISA_WIDTHS, check_gs, check_isa
-from hub.edi.reader import CHUNK_SIZE, Batch, Interchange, Segment, SegmentReader, X12Error
-from hub.edi.x12_errors import EnvelopeError
+from hub.edi.x12.control_numbers import ControlNumbers
+from hub.edi.x12.envelope_handlers import FUNCTIONAL_IDS, MAX_KEPT, EnvelopeHandlers
+from hub.edi.x12.envelope_parts import Group, Transaction
+from hub.edi.x12.header_checks import ISA_LENGTH, ISA_WIDTHS, check_gs, check_isa
+from hub.edi.x12.reader import CHUNK_SIZE, Batch, Interchange, Segment, SegmentReader, X12Error
+from hub.edi.x12.errors import EnvelopeError
 
 __all__ = [
     "FUNCTIONAL_IDS", "ISA_LENGTH", "ISA_WIDTHS", "LISTING", "MAX_ERRORS", "MAX_FILE_ERRORS", "MAX_KEPT",

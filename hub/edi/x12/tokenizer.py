@@ -10,8 +10,8 @@ from __future__ import annotations
 from itertools import compress, count, repeat
 from operator import itemgetter
 
-from hub.edi.delimiters import WS, Delimiters, visible
-from hub.edi.x12_errors import X12Error
+from hub.edi.x12.delimiters import WS, Delimiters, visible
+from hub.edi.x12.errors import X12Error
 
 ENVELOPE_IDS = dict.fromkeys(("ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"), True)
 

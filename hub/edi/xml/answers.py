@@ -20,7 +20,7 @@ from lxml import etree
 
 from hub.domain.documents import (DocumentProblem, LineAck, ParsedDocument, PoAck, PoAckLine,
                                   ShipNotice, ShippedItem, ShippedOrder)
-from hub.edi.xmlsafe import MalformedXmlError, XmlSecurityError, parse_bytes
+from hub.edi.xml.safe import MalformedXmlError, XmlSecurityError, parse_bytes
 from hub.errors import DocumentError
 
 ANSWER_NAMESPACE = "urn:edihub:answer:1"

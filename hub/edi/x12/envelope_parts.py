@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hub.edi.control_numbers import ControlNumbers
-from hub.edi.delimiters import Delimiters
-from hub.edi.segments import Interchange, Segment
-from hub.edi.x12_errors import X12Error
+from hub.edi.x12.control_numbers import ControlNumbers
+from hub.edi.x12.delimiters import Delimiters
+from hub.edi.x12.segments import Interchange, Segment
+from hub.edi.x12.errors import X12Error
 
 
 class Group:

@@ -15,7 +15,7 @@ Read (X12 856 002001-005010)::
     SN1  SN102 quantity shipped, SN103 unit
 
 Any level order works (SOI, SOPI, SOTPI, SOIP, S>I with PRF at the item...; the tree is
-read by :mod:`hub.edi.hl_tree`). An item's PO number is the nearest PRF at or above it,
+read by :mod:`hub.edi.x12.hl_tree`). An item's PO number is the nearest PRF at or above it,
 else a PRF before the first HL, else a PO (or ON, customer order) pair in its LIN, as
 automotive 856s write it. Its SSCC marks are those of the tares and packs above it and of
 the packs below it (SOIP); an item without SN1 ships the sum of the SN1 of the packs below
@@ -33,11 +33,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from hub.domain.documents import ParsedDocument, ShipNotice, ShippedItem, ShippedOrder
-from hub.edi.answer_fields import (Findings, element, item_ids, quoted, read_date, read_time,
+from hub.edi.x12.answer_fields import (Findings, element, item_ids, quoted, read_date, read_time,
                                    read_whole, read_zone, short_dates_allowed, walk)
-from hub.edi.envelope import Transaction
-from hub.edi.hl_tree import ITEM, HlTree, Level
-from hub.edi.reader import Segment
+from hub.edi.x12.envelope import Transaction
+from hub.edi.x12.hl_tree import ITEM, HlTree, Level
+from hub.edi.x12.reader import Segment
 
 # REF qualifiers holding a number the customer can track the shipment with, best first:
 # 2I tracking number, 08 carrier-assigned package id, CN carrier's reference (PRO),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hub.edi.delimiters import visible
-from hub.edi.segments import Interchange, Segment
-from hub.edi.x12_errors import EnvelopeError
+from hub.edi.x12.delimiters import visible
+from hub.edi.x12.segments import Interchange, Segment
+from hub.edi.x12.errors import EnvelopeError
 
 ISA_WIDTHS = (0, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 ISA_LENGTH = 106

@@ -12,7 +12,7 @@ import unicodedata
 from datetime import datetime
 
 from hub.domain.partner import X12Profile
-from hub.edi.elements import R_CANONICAL, VERSIONS, UnfitValue, format_typed
+from hub.edi.x12.elements import R_CANONICAL, VERSIONS, UnfitValue, format_typed
 from hub.errors import DocumentError
 
 SUFFIXES = ("", "\n", "\r\n")

@@ -1,6 +1,6 @@
 """What each envelope segment does to the interchange, group and set being walked.
 
-:class:`EnvelopeHandlers` is the per-segment half of :class:`~hub.edi.envelope.Envelopes`:
+:class:`EnvelopeHandlers` is the per-segment half of :class:`~hub.edi.x12.envelope.Envelopes`:
 ISA, GS, ST, SE, GE, IEA and TA1 open and close interchanges, groups and sets and check their
 counts and control numbers; what a trailer never closed is closed here too, and segments
 outside any set are reported as one run.
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from hub.edi.control_numbers import ControlNumbers
-from hub.edi.envelope_parts import Group, Transaction
-from hub.edi.header_checks import check_gs, check_isa
-from hub.edi.segments import Batch, Interchange, Segment
-from hub.edi.x12_errors import EnvelopeError
+from hub.edi.x12.control_numbers import ControlNumbers
+from hub.edi.x12.envelope_parts import Group, Transaction
+from hub.edi.x12.header_checks import check_gs, check_isa
+from hub.edi.x12.segments import Batch, Interchange, Segment
+from hub.edi.x12.errors import EnvelopeError
 
 MAX_KEPT = 1000             # interchanges, groups per interchange, listed sets with problems
 # GS01 functional identifier expected for each ST01 transaction set.
@@ -30,7 +30,7 @@ class EnvelopeHandlers:
     """Handlers of the envelope segments, and the closing of what they leave open.
 
     They work on the walk's state (``_ic``, ``_group``, ``_tx``, ``_stray``...) and file what
-    they find with ``_note``; the batches are walked by :class:`~hub.edi.envelope.Envelopes`.
+    they find with ``_note``; the batches are walked by :class:`~hub.edi.x12.envelope.Envelopes`.
     """
 
     # -- opening and closing interchanges ---------------------------------------------------------

@@ -13,8 +13,8 @@ walks up the tree, so an 856 whose levels form one long chain is read in linear 
 
 from __future__ import annotations
 
-from hub.edi.answer_fields import element
-from hub.edi.reader import Segment
+from hub.edi.x12.answer_fields import element
+from hub.edi.x12.reader import Segment
 
 LEVEL_RANKS = {"S": 0, "O": 1, "T": 2, "P": 3, "I": 4}
 CONTAINER_RANK = 3             # other HL03 codes (F, Q, ...) are containers, like a pack

@@ -19,11 +19,11 @@ Both readers accept AK3/AK4 and IK3/IK4 alike: partners mix them up and the mean
 from __future__ import annotations
 
 from hub.domain.documents import AckedSet, FunctionalAck, ParsedDocument
-from hub.edi.ack_codes import (ELEMENT_ERRORS, SEGMENT_ERRORS, STATUSES, SUMMARY_SEGMENT_ERROR,
+from hub.edi.x12.fa997_codes import (ELEMENT_ERRORS, SEGMENT_ERRORS, STATUSES, SUMMARY_SEGMENT_ERROR,
                                SUMMARY_SET_ERRORS, group_error, meaning, set_error)
-from hub.edi.answer_fields import Findings, element, quoted, walk
-from hub.edi.envelope import Transaction
-from hub.edi.reader import Segment
+from hub.edi.x12.answer_fields import Findings, element, quoted, walk
+from hub.edi.x12.envelope import Transaction
+from hub.edi.x12.reader import Segment
 
 
 class _SegmentNote:

@@ -1,8 +1,8 @@
 """An X12 document annotated for people: every segment and element with its name and meaning.
 
-:func:`annotate_x12` reads bytes with the hub's own reader (:mod:`hub.edi.reader`), so the
+:func:`annotate_x12` reads bytes with the hub's own reader (:mod:`hub.edi.x12.reader`), so the
 viewer splits a document exactly as the receive path does, and looks every segment, element
-and code up in :mod:`hub.edi.glossary`. It never raises on bad input: what can be read is
+and code up in :mod:`hub.edi.x12.glossary`. It never raises on bad input: what can be read is
 shown and the reader's and envelope checks' findings are listed beside it. The result is plain
 data (dataclasses of strings, numbers, lists and tuples) for a template to render with
 autoescaping; values are returned exactly as read, never escaped or transformed.
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.edi import glossary
-from hub.edi.delimiters import Delimiters, visible
-from hub.edi.envelope import check_envelopes
-from hub.edi.reader import SKIPPABLE, Batch, Interchange, X12Error, read_segments
+from hub.edi.x12 import glossary
+from hub.edi.x12.delimiters import Delimiters, visible
+from hub.edi.x12.envelope import check_envelopes
+from hub.edi.x12.reader import SKIPPABLE, Batch, Interchange, X12Error, read_segments
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SEGMENTS = 50_000

@@ -1,0 +1,1 @@
+"""Suppliers' XML: safe parsing, purchase orders out through XSLT, answers in."""
