@@ -124,8 +124,8 @@ def edit_order(hub: HubContext, order_id: int, changes: dict, actor: str, reason
                                     actor)])
         outcome = route_and_queue(uow, hub, [order], set(), now)
         audit(uow, now, actor, "order.edit", f"order {order.ref}",
-              before={"state": state_before, **{k: before_value(before, k) for k in changed}},
-              after={"state": order.state.value, **{k: before_value(edited, k) for k in changed}},
+              before={"state": state_before, **{k: _value_at(before, k) for k in changed}},
+              after={"state": order.state.value, **{k: _value_at(edited, k) for k in changed}},
               reason=reason, order_id=order_id)
         uow.commit()
     if outcome.queued:
@@ -411,7 +411,7 @@ def _differences(before: dict, after: dict) -> list[str]:
     return out
 
 
-def before_value(order: dict, path: str):
+def _value_at(order: dict, path: str):
     """The value at ``customer.name`` or ``lines[2].sku`` in a canonical order dictionary."""
     if path.startswith("lines["):
         line_id, _, key = path[6:].partition("].")

@@ -35,7 +35,7 @@ def incidents_by_kind_and_age(conn: Connection, now: datetime) -> list[dict]:
 
 def partner_health(conn: Connection, partner_ids: list[str]) -> list[dict]:
     """Per partner: last document sent, last poll and how it went, documents waiting or failed,
-    and open Incidents."""
+    open Incidents, and the circuit breaker as the last dispatch left it (closed, open, half-open)."""
     x, i, h = t.interchanges, t.incidents, t.heartbeats
     sent = dict(conn.execute(select(x.c.partner_id, func.max(x.c.done_at))
                              .where(x.c.direction == "out", x.c.state == InterchangeState.SENT.value,
@@ -50,6 +50,8 @@ def partner_health(conn: Connection, partner_ids: list[str]) -> list[dict]:
         .group_by(x.c.partner_id, x.c.state))}
     polls = {r.name.removeprefix("poll:"): r for r in conn.execute(
         select(h.c.name, h.c.at, h.c.ok, h.c.detail).where(h.c.name.in_([f"poll:{p}" for p in partner_ids])))}
+    breakers = {r.name.removeprefix("breaker:"): r for r in conn.execute(
+        select(h.c.name, h.c.at, h.c.ok, h.c.detail).where(h.c.name.in_([f"breaker:{p}" for p in partner_ids])))}
     problems = dict(conn.execute(select(i.c.partner_id, func.count()).where(
         i.c.state == "open", i.c.partner_id.in_(partner_ids)).group_by(i.c.partner_id)).all())
     out = []
@@ -60,7 +62,9 @@ def partner_health(conn: Connection, partner_ids: list[str]) -> list[dict]:
                     "poll_detail": poll.detail if poll else "",
                     "queued": waiting.get((pid, InterchangeState.QUEUED.value), 0),
                     "failed": waiting.get((pid, InterchangeState.FAILED.value), 0),
-                    "open_incidents": problems.get(pid, 0)})
+                    "open_incidents": problems.get(pid, 0),
+                    "circuit": breakers[pid].detail.split(",")[0] if pid in breakers else "closed",
+                    "circuit_at": iso(breakers[pid].at) if pid in breakers else None})
     return out
 
 
