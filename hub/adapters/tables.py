@@ -285,6 +285,22 @@ events = Table(
     Column("actor", String(80), nullable=False, server_default="hub"),
 )
 
+order_events = Table(
+    "order_events", metadata,
+    # What each order's channel is told (docs/webhooks.md): the feed of GET /api/v1/events and
+    # the body of every notification. ``id`` is the feed's cursor, numbered at commit order
+    # (hub/adapters/order_event_store.py); ``sequence`` counts 1, 2, 3... within one order.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("document", Text, nullable=False),             # the event's JSON, as sent
+    UniqueConstraint("order_id", "sequence"),
+    Index("ix_order_events_channel_id", "channel", "id"),
+)
+
 users = Table(
     "users", metadata,
     # People who use the console: a role each (viewer, operator, admin), a hashed password.

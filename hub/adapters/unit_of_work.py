@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from hub.adapters.config_store import ConfigStore
 from hub.adapters.inbound_store import InboundStore
+from hub.adapters.order_event_store import OrderEventStore
 from hub.adapters.outbox import Outbox
 from hub.adapters.repository import Repository
 from hub.adapters.users_store import UsersStore
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
         self.inbound = InboundStore(self.conn)
         self.users = UsersStore(self.conn)
         self.configs = ConfigStore(self.conn)
+        self.order_events = OrderEventStore(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:
