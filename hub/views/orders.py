@@ -71,6 +71,11 @@ def matched_orders(matches: list[OrderMatch]) -> list[int]:
     return list(dict.fromkeys(m.order_id for m in matches))
 
 
+# An AS2 message and a document it carried (both interchanges); made once: an alias of a
+# wide table takes longer to make than the search takes to run.
+_AS2, _CARRIED = t.interchanges.alias("as2"), t.interchanges.alias("carried")
+
+
 def _lookups(ref: str, dialect: str):
     """(kind, label, query) triples; each query yields (order id, document type, partner).
 
@@ -113,7 +118,7 @@ def _lookups(ref: str, dialect: str):
             _starts_with(func.lower(o.c.customer_name), ref.lower(), dialect)).order_by(o.c.id.desc())
     # An AS2 Message-ID: the documents it carried were archived beside it, as
     # <message>.payload.<extension> (hub.adapters.archive), and are found by that exact name.
-    a, j = i.alias("as2"), i.alias("carried")
+    a, j = _AS2, _CARRIED
     beside = func.replace(a.c.archive_path, ".as2", ".payload.")
     yield "control", "AS2 Message-ID of the {doc} received from {partner}", (
         select(p.c.order_id, ts.c.set_id, a.c.partner_id)
