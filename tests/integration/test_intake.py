@@ -169,6 +169,40 @@ def test_the_same_order_twice_in_one_batch(store_hub):
     assert [r.status for r in results] == [CREATED, UNCHANGED, CONFLICT]
     assert "lines[1].quantity" in results[2].problems[0]
     assert count(store_hub, t.orders) == 1
+    # Each repeat names the order it repeats, as stored (the API answers with it).
+    assert results[0].order_id is not None
+    assert [r.order_id for r in results] == [results[0].order_id] * 3
+    assert [r.state for r in results] == ["processing"] * 3
+    with store_hub.uow(readonly=True) as uow:
+        [incident_order] = uow.conn.scalars(select(t.incidents.c.order_id)
+                                            .where(t.incidents.c.code == "intake.conflicting_duplicate"))
+    assert incident_order == results[0].order_id
+
+
+def test_repeats_in_a_batch_of_an_order_stored_with_other_content_are_all_conflicts(store_hub):
+    # Sent twice at once after a different version was stored: neither copy may pass as
+    # "unchanged" by matching the other.
+    accept(store_hub.context, [Submission("1", order())])
+    changed = order()
+    changed["ship_to"]["city"] = "Dallas"
+    results = accept(store_hub.context, [Submission("2", changed), Submission("3", copy.deepcopy(changed))])
+    assert [r.status for r in results] == [CONFLICT, CONFLICT]
+    assert all("ship_to.city" in r.problems[0] for r in results)
+    assert count(store_hub, t.orders) == 1
+
+
+def test_each_submission_may_carry_its_own_channel(store_hub):
+    # One batch for orders of several channels (the API's senders): each record is read for
+    # its own sender's channel, and one naming another channel is refused alone.
+    bare = order(channel_order_id="X-1")
+    del bare["channel"]
+    results = accept(store_hub.context, [
+        Submission("a", copy.deepcopy(bare), channel="webshop"),
+        Submission("b", copy.deepcopy(bare), channel="phone"),
+        Submission("c", order(channel_order_id="X-2", channel="webshop"), channel="phone")])
+    assert [(r.status, r.channel) for r in results] == [(CREATED, "webshop"), (CREATED, "phone"),
+                                                        (INVALID, "webshop")]
+    assert results[2].problems == ["channel: is 'webshop' but these orders are imported for 'phone'"]
 
 
 def test_an_operator_releases_a_held_order(store_hub):
