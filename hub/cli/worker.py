@@ -72,4 +72,8 @@ def serve(home, host: str, port: int, threads: int) -> None:
         fail(f"configuration error: {exc}", 2)
     out.print(f"serving {home.hub().settings.home} on http://{host}:{port} (the console: sign in with a "
               "user made by `edihub users add`)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")
+    finally:
+        from web import api
+        api.close(app)   # orders still queued are committed before the process goes

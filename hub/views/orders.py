@@ -327,3 +327,46 @@ def orders_overview(conn: Connection, limit: int = 500) -> list[dict]:
                                                    "state": r.state})
     return [{"id": h.id, "order": f"{h.channel}/{h.channel_order_id}", "state": h.state,
              "purchase_orders": pos.get(h.id, [])} for h in heads]
+
+
+def channel_orders(conn: Connection, order_ids: list[int]) -> dict[int, dict]:
+    """Orders as their channel sees them (state, lines, purchase orders; nothing internal),
+    by id, read for all of them in two queries: the order API's answers for a batch."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    o, ol, p, pl = t.orders, t.order_lines, t.purchase_orders, t.po_lines
+    views: dict[int, dict] = {}
+    lines: dict[int, dict] = {}     # order line id -> its entry in the view
+    for r in conn.execute(select(o.c.id, o.c.channel, o.c.channel_order_id, o.c.state, o.c.placed_at,
+                                 o.c.received_at, ol.c.id.label("line"), ol.c.line_id, ol.c.sku, ol.c.quantity)
+                          .outerjoin(ol, ol.c.order_id == o.c.id).where(o.c.id.in_(ids))
+                          .order_by(o.c.id, ol.c.id)):
+        view = views.get(r.id)
+        if view is None:
+            view = views[r.id] = {"channel": r.channel, "channel_order_id": r.channel_order_id,
+                                  "state": r.state, "placed_at": _iso(r.placed_at),
+                                  "received_at": _iso(r.received_at), "lines": [], "purchase_orders": []}
+        if r.line is not None:
+            lines[r.line] = {"line_id": r.line_id, "sku": r.sku, "quantity": r.quantity, "purchase_orders": []}
+            view["lines"].append(lines[r.line])
+    po_lines = []
+    for r in conn.execute(select(p.c.id, p.c.order_id, p.c.po_number, p.c.partner_id, p.c.state, p.c.sent_at,
+                                 pl.c.id.label("pl_id"), pl.c.order_line_id, pl.c.line_number,
+                                 pl.c.state.label("line_state"), pl.c.quantity, pl.c.qty_accepted,
+                                 pl.c.qty_rejected, pl.c.qty_backordered, pl.c.qty_shipped)
+                          .outerjoin(pl, pl.c.purchase_order_id == p.c.id).where(p.c.order_id.in_(ids))
+                          .order_by(p.c.id, pl.c.line_number, pl.c.id)):
+        pos = views[r.order_id]["purchase_orders"]
+        if not pos or pos[-1]["po_number"] != r.po_number:
+            pos.append({"po_number": r.po_number, "supplier": r.partner_id, "state": r.state,
+                        "sent_at": _iso(r.sent_at)})
+        if r.pl_id is not None and r.order_line_id in lines:
+            po_lines.append(r)
+    # A line's purchase order lines in line-number order, across its purchase orders.
+    for r in sorted(po_lines, key=lambda r: (r.line_number, r.pl_id)):
+        lines[r.order_line_id]["purchase_orders"].append(
+            {"po_number": r.po_number, "supplier": r.partner_id, "line_number": r.line_number,
+             "state": r.line_state, "quantity": r.quantity, "accepted": r.qty_accepted,
+             "rejected": r.qty_rejected, "backordered": r.qty_backordered, "shipped": r.qty_shipped})
+    return views
