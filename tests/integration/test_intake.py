@@ -277,3 +277,34 @@ def test_a_record_that_breaks_reading_is_refused_alone(store_hub, monkeypatch):
     assert [r.status for r in results] == [CREATED, INVALID, CREATED]
     assert results[1].problems == ["could not be read as an order (ValueError: cannot hash this)"]
     assert count(store_hub, t.orders) == 2 and count(store_hub, t.incidents) == 1
+
+
+def test_orders_already_stored_are_found_in_every_channel_of_a_batch(store_hub):
+    # The same channel order id in two channels is two orders; a batch repeating both finds each.
+    bare = order(channel_order_id="X-1")
+    del bare["channel"]
+    first = accept(store_hub.context, [Submission("a", copy.deepcopy(bare), channel="webshop"),
+                                       Submission("b", copy.deepcopy(bare), channel="phone")])
+    again = accept(store_hub.context, [Submission("c", copy.deepcopy(bare), channel="phone"),
+                                       Submission("d", copy.deepcopy(bare), channel="webshop"),
+                                       Submission("e", order(channel_order_id="X-2"))])
+    assert [r.status for r in again] == [UNCHANGED, UNCHANGED, CREATED]
+    assert [r.order_id for r in again[:2]] == [first[1].order_id, first[0].order_id]
+
+
+def test_looking_up_a_batch_reads_the_index_not_every_order(hub):
+    # Intake looks its batch's keys up in every batch: on SQLite a row-value IN over
+    # (channel, channel_order_id) read the whole orders table each time.
+    from sqlalchemy import event
+    statements = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "content_hash" in statement:
+            statements.append((statement, params))
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    accept(hub.context, [Submission("a", order()), Submission("b", order(channel_order_id="WS-2"))])
+    event.remove(hub.engine, "before_cursor_execute", seen)
+    [(statement, params)] = statements
+    with hub.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]
+    assert plan and all(step.startswith("SEARCH orders USING") for step in plan if "orders" in step), plan
