@@ -326,3 +326,37 @@ def test_the_answer_read_with_the_batch_is_the_order_as_get_shows_it(port, batch
     conn.close()
     assert again[0] == 200 and again[1] == posted[0][1]
     assert [p["supplier"] for p in posted[0][1]["purchase_orders"]] == ["acme", "initech"]
+
+
+def test_two_web_processes_posting_the_same_orders_create_each_once(port, store_hub, clock):
+    # Each web process has its own committer; the store's unique key decides between them.
+    from hub.bootstrap import bootstrap
+    other_hub = bootstrap(settings=store_hub.settings, clock=clock, migrate_store=False)
+    other = create_app(hub=other_hub, environ={"EDIHUB_TOKEN_WEBSHOP": TOKEN, "EDIHUB_SECRET_KEY": "y" * 32})
+    server = make_server("127.0.0.1", 0, other, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        bodies = [order(channel_order_id=f"WS-{n}") for n in range(6)]
+        answers: list = [None] * 12
+        start = threading.Barrier(12)
+
+        def one(k: int) -> None:
+            start.wait()
+            answers[k] = post(port if k % 2 else server.server_port, bodies[k // 2])
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in range(12)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+    finally:
+        server.shutdown()
+        thread.join(10)
+        other.extensions["edihub.intake"].close()
+        other_hub.close()
+    for n in range(6):
+        pair = answers[2 * n:2 * n + 2]
+        assert sorted(a[0] for a in pair) == [200, 201], pair
+        assert pair[0][1] == pair[1][1]
+    assert rows(store_hub) == 6
