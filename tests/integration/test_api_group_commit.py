@@ -360,3 +360,39 @@ def test_two_web_processes_posting_the_same_orders_create_each_once(port, store_
         assert sorted(a[0] for a in pair) == [200, 201], pair
         assert pair[0][1] == pair[1][1]
     assert rows(store_hub) == 6
+
+
+def test_edihub_serve_stops_on_sigterm_and_keeps_what_it_took(demo_home, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from hub.bootstrap import bootstrap
+    from tests.support.sshd import free_port
+    from tests.support.workers import wait_for
+    port = free_port()
+    env = {**os.environ, "EDIHUB_TOKEN_WEBSHOP": TOKEN, "EDIHUB_SECRET_KEY": "s" * 32}
+    with open(tmp_path / "web.log", "w") as log:
+        web = subprocess.Popen([sys.executable, "-m", "hub", "--home", str(demo_home), "serve",
+                                "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        def up() -> bool:
+            assert web.poll() is None, (tmp_path / "web.log").read_text()
+            try:
+                return post(port, order())[0] == 201
+            except OSError:
+                return False
+        wait_for(up, 60, "edihub serve", ())
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(30) == 0, (tmp_path / "web.log").read_text()
+    finally:
+        if web.poll() is None:
+            web.kill()
+            web.wait(30)
+    assert (tmp_path / "web.log").read_text().rstrip().endswith("stopped")
+    hub = bootstrap(demo_home, migrate_store=False)
+    try:
+        assert rows(hub) == 1
+    finally:
+        hub.close()
