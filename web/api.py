@@ -14,14 +14,35 @@ from decimal import Decimal
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from hub.services.intake import CONFLICT, CREATED, INVALID, Submission, accept
-from hub.views.public import DEFAULT_PAGE, MAX_PAGE, channel_events, channel_order, order_document
+from hub.services.intake import CONFLICT, CREATED, INVALID, UNCHANGED, IntakeResult, Submission
+from hub.services.intake_batcher import IntakeBatcher, IntakeUnavailable
+from hub.views.public import DEFAULT_PAGE, MAX_PAGE, channel_events, channel_order, order_document, order_documents
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _hub():
     return current_app.extensions["edihub"]
+
+
+@bp.record_once
+def _intake_batcher(state) -> None:
+    """One committer per app (so per web process): POSTed orders are committed in groups,
+    and the orders they answer with are read once per group."""
+    hub = state.app.extensions["edihub"]
+
+    def answers(results: list[IntakeResult]) -> list[dict | None]:
+        ids = [r.order_id for r in results if r.status in (CREATED, UNCHANGED)]
+        with hub.uow(readonly=True) as uow:
+            views = order_documents(uow.conn, ids)
+        return [views.get(r.order_id) if r.status in (CREATED, UNCHANGED) else None for r in results]
+
+    state.app.extensions["edihub.intake"] = IntakeBatcher(hub.context, answer=answers)
+
+
+def close(app) -> None:
+    """Commit the orders still queued and stop the app's committer (when the server stops)."""
+    app.extensions["edihub.intake"].close()
 
 
 def _channel_of_token() -> str | None:
@@ -70,14 +91,21 @@ def post_order():
     if data.get("channel") not in (None, channel):
         return _error(403, "wrong_channel", f"this token belongs to channel {channel!r}, "
                                             f"not {data.get('channel')!r}")
-    result = accept(_hub().context, [Submission("api", data, raw=body.decode("utf-8", "replace"))],
-                    channel)[0]
+    # Checked and scoped above; stored with the other orders arriving now, in one commit.
+    submission = Submission("api", data, raw=body.decode("utf-8", "replace"), channel=channel)
+    try:
+        result, view = current_app.extensions["edihub.intake"].take(submission)
+    except IntakeUnavailable as exc:
+        resp, status = _error(503, "unavailable", str(exc))
+        resp.headers["Retry-After"] = "5"
+        return resp, status
     if result.status == INVALID:
         return _error(422, "invalid_order", "the order was refused", problems=result.problems)
     if result.status == CONFLICT:
         return _error(409, "conflict", result.problems[0])
-    view = _public_view(result.order_id)
     status = 201 if result.status == CREATED else 200
+    if view is None:   # not read with its batch's: read it now
+        view = _public_view(result.order_id)
     resp = jsonify(view)
     resp.headers["Location"] = url_for("api.get_order", channel=result.channel,
                                        channel_order_id=result.channel_order_id)
