@@ -147,6 +147,15 @@ def history(home, path: str) -> None:
         out.print(table)
 
 
+def _report(outcome) -> None:
+    """Print a connection or send test's outcome with its details; exit 1 when it failed."""
+    (out if outcome.ok else err).print(outcome.message, markup=False)
+    for line in outcome.details:
+        out.print(f"  {line}", markup=False)
+    if not outcome.ok:
+        raise SystemExit(1)
+
+
 @partners.command()
 @click.argument("old_id", type=int)
 @click.argument("new_id", type=int)
@@ -192,11 +201,7 @@ def test_connection(home, partner_id: str, actor: str) -> None:
         outcome = probe(_config_hub(home), partner_id, actor)
     except HubError as exc:
         _refused(exc)
-    (out if outcome.ok else err).print(outcome.message, markup=False)
-    for line in outcome.details:
-        out.print(f"  {line}", markup=False)
-    if not outcome.ok:
-        raise SystemExit(1)
+    _report(outcome)
 
 
 @partners.command("send-test")
@@ -211,11 +216,7 @@ def send_test(home, partner_id: str, actor: str) -> None:
         outcome = send_test_document(_config_hub(home), partner_id, actor)
     except HubError as exc:
         _refused(exc)
-    (out if outcome.ok else err).print(outcome.message, markup=False)
-    for line in outcome.details:
-        out.print(f"  {line}", markup=False)
-    if not outcome.ok:
-        raise SystemExit(1)
+    _report(outcome)
 
 
 @partners.command()
