@@ -30,7 +30,7 @@ def test_upgrading_keeps_every_reference(db_url):
     from hub.adapters.db import alembic_config
     engine = make_engine(db_url)
     with engine.begin() as conn:   # a store as it was before the console's tables (0002)
-        for table in ("audit_log", "users", "config_versions", "heartbeats", "transaction_sets", "incidents",
+        for table in ("po_changes", "order_changes", "audit_log", "users", "config_versions", "heartbeats", "transaction_sets", "incidents",
                       "events", "shipment_lines", "shipments", "line_acks", "interchanges", "po_lines",
                       "purchase_orders", "order_lines", "orders", "counters", "leases", "control_numbers",
                       "alembic_version"):
