@@ -59,7 +59,8 @@ class ChangeResult:
     @property
     def message(self) -> str:
         """One line for a person."""
-        what = f"change {self.change_id or '?'} of order {self.channel}/{self.channel_order_id}"
+        what = f"change {self.change_id or '?'}" + (
+            f" of order {self.channel or '?'}/{self.channel_order_id}" if self.channel_order_id else "")
         if self.status in (CREATED, UNCHANGED):
             return f"{what}: {'taken' if self.status == CREATED else 'already taken'}, {self.state}"
         return f"{self.source}: {what}: {self.status}: {'; '.join(self.problems)}"

@@ -547,3 +547,13 @@ def test_catalog_that_is_not_utf8_names_the_file(tmp_path):
     with pytest.raises(CatalogError) as info:
         load_catalog(path, PARTNERS)
     assert info.value.path == str(path)
+
+
+def test_change_documents_need_a_change_mapping(tmp_path):
+    err = partner_error(tmp_path, X12_PARTNER + '[documents]\noutbound = ["850", "860"]\n')
+    assert (err.where, err.problem) == ("documents.outbound", "lists \"860\" but [x12] names no change_mapping: "
+                                        "name the mapping that writes the partner's order changes")
+    text = X12_PARTNER.replace('[x12]\n', '[x12]\nchange_mapping = "x12/860-4010.toml"\n') + \
+        '[documents]\noutbound = ["850", "860"]\ninbound = ["997", "865"]\n\n[sla]\nchange_hours = 12\n'
+    p = load_partner(write(tmp_path, text))
+    assert (p.change_mapping, p.answers_changes, p.sla.change_hours) == ("x12/860-4010.toml", True, 12.0)

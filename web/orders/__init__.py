@@ -63,9 +63,9 @@ def detail(order_id: int):
     h = hub()
     with h.uow(readonly=True) as uow:
         view = order_view(uow.conn, order_id)
+        changes = changes_of_order(uow.conn, order_id)
     if view is None:
         abort(404)
-        changes = changes_of_order(uow.conn, order_id)
     suppliers = {ln["line_id"]: _suppliers_for(h, ln["sku"]) for ln in view["lines"]}
     has_pos = bool(view["purchase_orders"])
     return render_template("orders/detail.html", o=view, suppliers=suppliers, reason=ReasonForm(),
@@ -172,9 +172,13 @@ def change(order_id: int):
     h = hub()
     with h.uow(readonly=True) as uow:
         view = order_view(uow.conn, order_id)
+        taken = {c["change_id"]: c for c in changes_of_order(uow.conn, order_id)} if view else {}
     if view is None:
         abort(404)
     form = ChangeForm()
+    if form.change_id.data in taken:   # the same form sent twice: the order has moved on since
+        flash(f"change {form.change_id.data} was already taken: {taken[form.change_id.data]['state']}", "ok")
+        return redirect(url_for(".detail", order_id=order_id))
     if not form.validate_on_submit():
         flash("The change needs a look: " + "; ".join(form_problems(form.errors)) + ". Nothing was changed.",
               "error")
