@@ -247,3 +247,16 @@ def test_a_new_ship_to_reaches_the_supplier_in_n1_and_the_rebuilt_850(store_hub)
     assert ["002", "20261210"] in segments(rebuilt["payload"], "DTM")
     [old, new] = outbound(store_hub, "xml-po")
     assert old["state"] == "cancelled" and b"Dallas" in new["payload"]
+
+
+def test_a_partner_expecting_no_997_settles_a_change_by_taking_delivery(store_hub):
+    acme = store_hub.context.partners["acme"]
+    store_hub.context.partners["acme"] = dataclasses.replace(acme, expect_997=False)
+    po = sent_po(store_hub)
+    accept_all(store_hub, po, 901)
+    result = change(store_hub, "C1", lines=[{"line_id": "2", "quantity": 3}])
+    assert the_change(store_hub, result)["state"] == "requested"
+    store_hub.dispatcher("w").run_once()
+    view = the_change(store_hub, result)
+    assert view["state"] == "accepted" and view["purchase_orders"][0]["sent_at"]
+    assert po_state(store_hub, po["po_number"])[1][1] == ("accepted", 3, 0, 0, 0)
