@@ -29,7 +29,7 @@ from hub.domain.partner import Catalog, Partner
 from hub.edi.document import Renderer
 from hub.errors import ConfigError, PartnerConfigError
 from hub.rwlock import ReadWriteLock
-from hub.services.changes import ChangeFileReport, take_change_records
+from hub.services.change_files import ChangeFileReport, take_change_records
 from hub.services.dispatch import Dispatcher
 from hub.services.imports import ImportReport, import_records
 from hub.services.inbound import Arrival, ReceiveReport, Receiver
