@@ -65,6 +65,10 @@ class ChangeStore:
             return []
         return self._po_changes(t.po_changes.c.interchange_id.in_(interchange_ids))
 
+    def of_purchase_order(self, po_number: str) -> list[dict]:
+        """Every change of one purchase order (by its number), oldest first."""
+        return self._po_changes(t.purchase_orders.c.po_number == po_number)
+
     def _po_changes(self, condition) -> list[dict]:
         p, po = t.po_changes, t.purchase_orders
         rows = self.conn.execute(select(p, po.c.po_number, po.c.partner_id, po.c.order_id)

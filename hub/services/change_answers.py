@@ -3,8 +3,9 @@
 Settlement rules, per purchase order's change:
 
 * a partner whose file lists ``865`` among its inbound documents settles a change with its
-  865: :func:`settle_change` is the entry point the 865 reader calls (accepted or refused,
-  whole or per line);
+  865: the 865 reader finds the change with :func:`change_answered` (BCA03, BCA05) and calls
+  :func:`settle_change` (accepted or refused, whole or per line), after the batch has saved its
+  own purchase orders (settle_change loads and saves the one it changes);
 * otherwise an X12 partner that sends 997/999s settles it by accepting the change
   document's set (AK5/IK5 ``A`` or ``E``); a rejected set rejects the change;
 * a partner expecting no 997 (and no 865) settles it when it is delivered.
@@ -47,6 +48,16 @@ class Settled:
 def overdue_key(po_change_id: int) -> str:
     """The dedupe key of the SLA Incident about one purchase order's change."""
     return f"overdue:change:{po_change_id}"
+
+
+def change_answered(uow: UnitOfWork, po_number: str, sequence: int | None = None) -> int | None:
+    """The purchase-order change an answer is about: by our PO number (an 865's BCA03) and the
+    change's sequence number (BCA05, our BCH05), or without one the PO's oldest change still
+    waiting for an answer; None when there is none."""
+    changes = [c for c in uow.changes.of_purchase_order(po_number) if c["mode"] in ("860", "xml", "manual")]
+    if sequence is not None:
+        return next((c["id"] for c in changes if c["sequence"] == sequence), None)
+    return next((c["id"] for c in changes if ChangeState(c["state"]) in OPEN), None)
 
 
 def settle_change(uow: UnitOfWork, hub: HubContext, po_change_id: int, accepted: bool,

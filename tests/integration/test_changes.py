@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hub.adapters import tables as t
 from hub.edi.x12.reader import read_segments
-from hub.services.change_answers import settle_by_operator, settle_change
+from hub.services.change_answers import change_answered, settle_by_operator, settle_change
 from hub.services.changes import CONFLICT, CREATED, UNCHANGED, request_change
 from hub.services.intake import Submission, accept
 from hub.services.overdue import check_overdue
@@ -196,6 +196,8 @@ def test_a_partner_that_answers_with_865s_settles_per_line(store_hub):
     assert the_change(store_hub, result)["state"] == "sent"     # the 997 alone does not settle it
     [part] = the_change(store_hub, result)["purchase_orders"]
     with store_hub.uow() as uow:                 # what the 865 reader does with "line 2 refused"
+        assert change_answered(uow, po["po_number"], 1) == part["id"] == change_answered(uow, po["po_number"])
+        assert change_answered(uow, po["po_number"], 2) is None
         settled = settle_change(uow, store_hub.context, part["id"], True, lines={2: False})
         uow.commit()
     assert settled.state == "partly_accepted"
