@@ -1,4 +1,5 @@
-"""Run every benchmark: ``python -m bench [--quick] [name ...]`` (names: render, import, reader, inbound, hl_chain, sftp, workers, scorecard).
+"""Run every benchmark: ``python -m bench [--quick] [name ...]`` (names: render, import, reader, inbound, hl_chain, sftp, workers, scorecard, console, api;
+``--postgres`` adds the API benchmark on PostgreSQL).
 
 Each figure is printed beside a baseline measured in the same run; the exit status is 1
 when a target is missed.
@@ -11,7 +12,7 @@ import sys
 
 from bench.harness import print_table
 
-BENCHMARKS = ["render", "import", "reader", "inbound", "hl_chain", "sftp", "workers", "scorecard"]
+BENCHMARKS = ["render", "import", "reader", "inbound", "hl_chain", "sftp", "workers", "scorecard", "console", "api"]
 
 
 def main(argv: list[str]) -> int:

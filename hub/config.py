@@ -28,9 +28,9 @@ class ChannelConfig:
     token_env: str = ""              # env variable holding the API bearer token for this channel
     drop_folder: Path | None = None  # marketplace export files land here
     drop_format: str = "auto"
-    webhook_url: str = ""            # shipment notifications go here
+    webhook_url: str = ""            # order events go here (docs/webhooks.md)
     webhook_secret_env: str = ""     # env variable holding the HMAC key for webhooks
-    notify_folder: Path | None = None  # shipment notifications as files
+    notify_folder: Path | None = None  # order events as files
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,22 @@ class OutboundFile:
         return f".{name}.{self.attempt}.part"
 
 
+def earlier_attempts(file: OutboundFile, name: str, listing: Iterable[str]) -> list[str]:
+    """The temporary files that earlier attempts at ``name`` left in ``listing``.
+
+    An attempt killed after writing its temporary file, or after publishing it but before
+    removing it, leaves ``.<name>.<k>.part`` behind; the next attempt removes every such
+    file of a lower number. A later attempt's file is never touched: it may be live.
+    """
+    prefix, found = f".{name}.", []
+    for entry in listing:
+        if entry.startswith(prefix) and entry.endswith(".part"):
+            number = entry[len(prefix):-len(".part")]
+            if number.isdigit() and int(number) < file.attempt:
+                found.append(entry)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """Proof of delivery from a transport."""

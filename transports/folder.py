@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
-                             check_remote_name, our_name, printable, remote_name_problem)
+                             check_remote_name, earlier_attempts, our_name, printable,
+                             remote_name_problem)
 from transports.errors import (PermanentTransportError, TransientTransportError,
                                TransportConfigError, WithdrawnError)
 
@@ -73,10 +74,13 @@ class FolderTransport:
         try:
             outbox.mkdir(parents=True, exist_ok=True)
             final = outbox / name
+            if file.attempt > 1:
+                # An earlier attempt may have died mid-write, or between publishing and
+                # removing its temporary file: its leftover goes, whatever happens next.
+                for leftover in earlier_attempts(file, name, os.listdir(outbox)):
+                    (outbox / leftover).unlink(missing_ok=True)
             if final.exists():
                 return self._already_there(final, file.payload)
-            if file.attempt > 1:    # the attempt before may have died mid-write: its leftover
-                (outbox / f".{name}.{file.attempt - 1}.part").unlink(missing_ok=True)
             temp = outbox / file.temp_name(name)
             try:
                 with open(temp, "wb") as fh:

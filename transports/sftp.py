@@ -22,7 +22,8 @@ import paramiko
 from paramiko import sftp as sftp_codes
 
 from transports.base import (Inbox, OutboundFile, Receipt, RemoteFile, SkippedFile,
-                             check_remote_name, our_name, printable, remote_name_problem)
+                             check_remote_name, earlier_attempts, our_name, printable,
+                             remote_name_problem)
 from transports.errors import (HostKeyError, PermanentTransportError, TransientTransportError,
                                TransportError, WithdrawnError)
 # The settings live in sftp_settings; callers keep importing them from here.
@@ -335,11 +336,14 @@ class SftpTransport:
     def _deliver(self, sftp: paramiko.SFTPClient, name: str, file: OutboundFile) -> Receipt:
         outbox = self.settings.outbox_dir
         final = posixpath.join(outbox, name)
+        if file.attempt > 1:
+            # An earlier attempt may have died mid-upload or before its rename: its leftover
+            # goes, whatever happens next (one listing, only when retrying).
+            for leftover in earlier_attempts(file, name, sftp.listdir(outbox)):
+                _remove(sftp, posixpath.join(outbox, leftover))
         free = self._outbox.is_free(name, lambda: sftp.listdir(outbox))
         if not free and _remote_size(sftp, final) is not None:
             return self._already_there(sftp, final, name, file.payload)
-        if file.attempt > 1:    # the attempt before may have died mid-upload: its leftover
-            _remove(sftp, posixpath.join(outbox, f".{name}.{file.attempt - 1}.part"))
         temp = posixpath.join(outbox, file.temp_name(name))
         with sftp.open(temp, "wb") as fh:     # "w": an earlier try of this attempt is replaced
             fh.set_pipelined(True)

@@ -39,8 +39,11 @@ from transports.http import (HttpAnswer, HttpRefusedError, RetryLaterError, post
 MIN_SECRET_BYTES = 32
 MAX_ANSWER = 4096           # bytes of the channel's answer we read: enough for an error message
 SCHEME = "v1"
-# File name prefix -> event: the hub names each notification "<kind>-<unique id>.<ext>".
-EVENTS = {"shipment": "shipment.recorded"}
+# File name prefix -> event: the hub names each notification "<type>-<event id>.json"
+# ("shipment-<id>.json" before order events existed: such files may still wait in an outbox).
+EVENTS = {"shipment": "shipment.recorded",
+          **{t: t for t in ("order.accepted", "order.backordered", "order.delayed",
+                            "order.rejected", "order.cancelled", "order.shipped")}}
 
 _KEYS = frozenset({"type", "url", "secret_env", "timeout", "headers", "authorization_env",
                    "tls_ca_file"})
@@ -251,7 +254,7 @@ def verify_signature(secret: bytes, timestamp: str, body: bytes, header: str,
 
 
 def event_for(filename: str) -> str:
-    """The X-Edihub-Event a notification file stands for, from its name: shipment-*.json -> ..."""
+    """The X-Edihub-Event a notification file stands for, from its name: order.shipped-7.json -> ..."""
     kind = filename.partition("-")[0]
     if "-" not in filename or kind not in EVENTS:
         raise PermanentTransportError(

@@ -1,7 +1,9 @@
-"""The order API: ``POST /api/v1/orders``, ``GET /api/v1/orders/<channel>/<id>`` and
+"""The order API: ``POST /api/v1/orders``, ``GET /api/v1/orders/<channel>/<id>``,
+``GET /api/v1/events`` (what happened to the channel's orders, after a cursor) and
 ``POST /api/v1/orders/<channel>/<id>/changes``.
 
-Each channel has its own bearer token; a token may only post and read its channel's orders.
+Each channel has its own bearer token; a token may only post and read its channel's orders
+and events.
 """
 
 from __future__ import annotations
@@ -13,14 +15,35 @@ from decimal import Decimal
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from hub.services.intake import CONFLICT, CREATED, INVALID, Submission, accept
-from hub.views import order_view
+from hub.services.intake import CONFLICT, CREATED, INVALID, UNCHANGED, IntakeResult, Submission
+from hub.services.intake_batcher import IntakeBatcher, IntakeUnavailable
+from hub.views.public import DEFAULT_PAGE, MAX_PAGE, channel_events, channel_order, order_document, order_documents
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _hub():
     return current_app.extensions["edihub"]
+
+
+@bp.record_once
+def _intake_batcher(state) -> None:
+    """One committer per app (so per web process): POSTed orders are committed in groups,
+    and the orders they answer with are read once per group."""
+    hub = state.app.extensions["edihub"]
+
+    def answers(results: list[IntakeResult]) -> list[dict | None]:
+        ids = [r.order_id for r in results if r.status in (CREATED, UNCHANGED)]
+        with hub.uow(readonly=True) as uow:
+            views = order_documents(uow.conn, ids)
+        return [views.get(r.order_id) if r.status in (CREATED, UNCHANGED) else None for r in results]
+
+    state.app.extensions["edihub.intake"] = IntakeBatcher(hub.context, answer=answers)
+
+
+def close(app) -> None:
+    """Commit the orders still queued and stop the app's committer (when the server stops)."""
+    app.extensions["edihub.intake"].close()
 
 
 def _channel_of_token() -> str | None:
@@ -69,14 +92,21 @@ def post_order():
     if data.get("channel") not in (None, channel):
         return _error(403, "wrong_channel", f"this token belongs to channel {channel!r}, "
                                             f"not {data.get('channel')!r}")
-    result = accept(_hub().context, [Submission("api", data, raw=body.decode("utf-8", "replace"))],
-                    channel)[0]
+    # Checked and scoped above; stored with the other orders arriving now, in one commit.
+    submission = Submission("api", data, raw=body.decode("utf-8", "replace"), channel=channel)
+    try:
+        result, view = current_app.extensions["edihub.intake"].take(submission)
+    except IntakeUnavailable as exc:
+        resp, status = _error(503, "unavailable", str(exc))
+        resp.headers["Retry-After"] = "5"
+        return resp, status
     if result.status == INVALID:
         return _error(422, "invalid_order", "the order was refused", problems=result.problems)
     if result.status == CONFLICT:
         return _error(409, "conflict", result.problems[0])
-    view = _public_view(result.order_id)
     status = 201 if result.status == CREATED else 200
+    if view is None:   # not read with its batch's: read it now
+        view = _public_view(result.order_id)
     resp = jsonify(view)
     resp.headers["Location"] = url_for("api.get_order", channel=result.channel,
                                        channel_order_id=result.channel_order_id)
@@ -96,29 +126,44 @@ def _media_type_refused() -> str:
 
 @bp.get("/orders/<channel>/<path:channel_order_id>")
 def get_order(channel: str, channel_order_id: str):
-    """An order's state, lines and the supplier purchase orders that fill them."""
+    """An order as its channel sees it: per line state, quantities, suppliers, dates; shipments."""
     if channel != _channel_of_token():
         return _error(403, "wrong_channel", "this token cannot read another channel's orders")
-    hub = _hub()
-    with hub.uow(readonly=True) as uow:
-        order = uow.repo.find_order(channel, channel_order_id)
-    if order is None:
+    with _hub().uow(readonly=True) as uow:
+        view = channel_order(uow.conn, channel, channel_order_id)
+    if view is None:
         return _error(404, "not_found", f"no order {channel}/{channel_order_id}")
-    return jsonify(_public_view(order.id))
+    return jsonify(view)
+
+
+@bp.get("/events")
+def get_events():
+    """The token's channel's events after the cursor ``after``, oldest first, ``limit`` at most."""
+    after = _whole_number("after", 0, 0, None)
+    limit = _whole_number("limit", DEFAULT_PAGE, 1, MAX_PAGE)
+    if isinstance(after, str) or isinstance(limit, str):
+        return _error(400, "invalid_parameter", after if isinstance(after, str) else limit)
+    with _hub().uow(readonly=True) as uow:
+        return jsonify(channel_events(uow.conn, g.channel, after, limit))
+
+
+def _whole_number(name: str, default: int, least: int, most: int | None) -> int | str:
+    """A query parameter as a whole number in range, or why it is not one."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    bounds = f"from {least} to {most}" if most is not None else f"{least} or more"
+    # Digits only (no sign, no spaces); 18 of them at most keeps it a 64-bit integer.
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    if value is None or value < least or (most is not None and value > most):
+        return f"{name} must be a whole number {bounds}, got {raw[:40]!r}"
+    return value
 
 
 def _public_view(order_id: int) -> dict:
-    """What a channel may see: no internal incidents or timeline."""
+    """What a channel may see of an order (hub.views.public)."""
     with _hub().uow(readonly=True) as uow:
-        view = order_view(uow.conn, order_id)
-    return {
-        "channel": view["channel"], "channel_order_id": view["channel_order_id"],
-        "state": view["state"], "placed_at": view["placed_at"], "received_at": view["received_at"],
-        "lines": [{k: ln[k] for k in ("line_id", "sku", "quantity", "purchase_orders")}
-                  for ln in view["lines"]],
-        "purchase_orders": [{k: po[k] for k in ("po_number", "supplier", "state", "sent_at")}
-                            for po in view["purchase_orders"]],
-    }
+        return order_document(uow.conn, order_id)
 
 
 @bp.post("/orders/<channel>/<path:channel_order_id>/changes")

@@ -115,9 +115,13 @@ class _HashingWriter:
         return self.fh.write(data)
 
 
+_SUFFIX_OF = {"x12": "edi", "xml": "xml"}
+SUFFIXES = (*_SUFFIX_OF.values(), "bin")     # every extension suffix_for gives
+
+
 def suffix_for(head: bytes) -> str:
     """The archive's file extension for a document starting with ``head``."""
-    return {"x12": "edi", "xml": "xml"}.get(sniff(head), "bin")
+    return _SUFFIX_OF.get(sniff(head), "bin")
 
 
 def _write_new(path: Path, payload: bytes) -> None:

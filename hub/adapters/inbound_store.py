@@ -100,7 +100,8 @@ class InboundStore:
         return {tuple(r) for r in rows} & pairs
 
     def add_shipments(self, rows: list[dict], lines: list[list[dict]]) -> list[int]:
-        """Insert shipments and, for each, its lines; return the shipment ids."""
+        """Insert shipments and, for each, its lines and its tracking numbers (each a row of
+        its own, so that a number finds its shipment); return the shipment ids."""
         if not rows:
             return []
         ids = self.conn.execute(insert(t.shipments).returning(t.shipments.c.id, sort_by_parameter_order=True),
@@ -108,6 +109,10 @@ class InboundStore:
         flat = [{**ln, "shipment_id": sid} for sid, group in zip(ids, lines, strict=True) for ln in group]
         if flat:
             self.conn.execute(insert(t.shipment_lines), flat)
+        tracking = [{"shipment_id": sid, "tracking_number": number} for sid, row in zip(ids, rows, strict=True)
+                    for number in dict.fromkeys(row.get("tracking_numbers", "").split(",")) if number]
+        if tracking:
+            self.conn.execute(insert(t.shipment_tracking), tracking)
         return ids
 
     def add_line_acks(self, rows: list[dict]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from hub.adapters import tables as t
 from hub.adapters.bookkeeping import Bookkeeping
@@ -34,9 +34,15 @@ class Repository(Bookkeeping):
         if not keys:
             return {}
         o = t.orders
+        by_channel: dict[str, list[str]] = {}
+        for channel, channel_order_id in keys:
+            by_channel.setdefault(channel, []).append(channel_order_id)
+        # Per channel "channel = ? AND channel_order_id IN (...)": SQLite looks each key up in
+        # the unique index; a row-value IN over (channel, channel_order_id) scans every order.
         rows = self.conn.execute(
             select(o.c.channel, o.c.channel_order_id, o.c.id, o.c.content_hash, o.c.payload, o.c.state)
-            .where(tuple_(o.c.channel, o.c.channel_order_id).in_(keys)))
+            .where(or_(*(and_(o.c.channel == channel, o.c.channel_order_id.in_(ids))
+                         for channel, ids in by_channel.items()))))
         return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
 
     def known_customers(self, customer_ids: set[str]) -> set[str]:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary,
-                        MetaData, String, Table, Text, UniqueConstraint, text)
+                        MetaData, String, Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.types import DateTime, TypeDecorator
 
 
@@ -78,7 +78,16 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("requested_delivery", Date),                   # set by a change from the channel
     UniqueConstraint("channel", "channel_order_id"),
+    # Finding an order by any id (hub.views.orders.find_orders) and the dashboard's orders per
+    # day: each an index lookup, not a scan of every order.
+    Index("ix_orders_channel_order_id", "channel_order_id"),
+    Index("ix_orders_received_at", "received_at", "channel"),
 )
+# A customer's e-mail is matched whatever its case; a name by its beginning, whatever its case
+# (PostgreSQL needs text_pattern_ops to serve LIKE 'prefix%' from an index in any locale).
+Index("ix_orders_customer_email_lower", func.lower(orders.c.customer_email))
+Index("ix_orders_customer_name_lower", func.lower(orders.c.customer_name).label("customer_name_lower"),
+      postgresql_ops={"customer_name_lower": "text_pattern_ops"})
 
 order_lines = Table(
     "order_lines", metadata,
@@ -175,6 +184,21 @@ interchanges = Table(
           unique=True,
           sqlite_where=text(_LIVE_CONTROL),
           postgresql_where=text(_LIVE_CONTROL)),
+    # Finding an order by a control number of a document we sent (ISA13 or XML document id,
+    # GS06, ST02), or by an AS2 Message-ID and the document that message carried.
+    Index("ix_interchanges_control_number", "control_number"),
+    Index("ix_interchanges_group_control", "group_control"),
+    Index("ix_interchanges_set_control", "set_control"),
+    Index("ix_interchanges_remote_name", "remote_name"),
+    Index("ix_interchanges_archive_path", "archive_path"),
+    # An order's page lists every copy received again of its documents (only those rows are in it).
+    Index("ix_interchanges_duplicate_of", "duplicate_of", "state", sqlite_where=text("duplicate_of IS NOT NULL"),
+          postgresql_where=text("duplicate_of IS NOT NULL")),
+    # The dashboard: each partner's last document sent (and its waiting and failed ones), its
+    # last document received, and documents per partner over the last days.
+    Index("ix_interchanges_partner_state", "partner_id", "direction", "state", "done_at"),
+    Index("ix_interchanges_partner_created", "partner_id", "direction", "created_at"),
+    Index("ix_interchanges_created_at", "created_at", "partner_id", "direction", "state"),
 )
 
 transaction_sets = Table(
@@ -189,6 +213,9 @@ transaction_sets = Table(
     Column("group_control", String(9)),                   # GS06 (X12 only)
     Column("set_control", String(40)),                    # ST02, or an XML document's own id
     Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="SET NULL"), index=True),
+    # A partner's GS06 and ST02 (or an XML answer's id) find the order.
+    Index("ix_transaction_sets_group_control", "group_control"),
+    Index("ix_transaction_sets_set_control", "set_control"),
 )
 
 shipments = Table(
@@ -207,6 +234,16 @@ shipments = Table(
     Column("pro_number", String(40), nullable=False, server_default=""),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("purchase_order_id", "shipment_id"),
+    Index("ix_shipments_shipment_id", "shipment_id"),     # a supplier's shipment id finds the order
+)
+
+shipment_tracking = Table(
+    "shipment_tracking", metadata,
+    # Each tracking number of a shipment (shipments.tracking_numbers lists them, comma
+    # separated): a number typed into the search finds its shipment by an index lookup.
+    Column("id", Integer, primary_key=True),
+    Column("shipment_id", ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tracking_number", Text, nullable=False, index=True),
 )
 
 shipment_lines = Table(
@@ -326,6 +363,22 @@ po_changes = Table(
     Column("acked_at", UtcDateTime),                       # a 997/999 came for it
     Column("answered_at", UtcDateTime),                    # settled: accepted or refused
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+order_events = Table(
+    "order_events", metadata,
+    # What each order's channel is told (docs/webhooks.md): the feed of GET /api/v1/events and
+    # the body of every notification. ``id`` is the feed's cursor, numbered at commit order
+    # (hub/adapters/order_event_store.py); ``sequence`` counts 1, 2, 3... within one order.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(40), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("document", Text, nullable=False),             # the event's JSON, as sent
+    UniqueConstraint("order_id", "sequence"),
+    Index("ix_order_events_channel_id", "channel", "id"),
 )
 
 users = Table(

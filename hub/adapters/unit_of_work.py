@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from hub.adapters.change_store import ChangeStore
 from hub.adapters.config_store import ConfigStore
 from hub.adapters.inbound_store import InboundStore
+from hub.adapters.order_event_store import OrderEventStore
 from hub.adapters.outbox import Outbox
 from hub.adapters.repository import Repository
 from hub.adapters.users_store import UsersStore
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self.users = UsersStore(self.conn)
         self.configs = ConfigStore(self.conn)
         self.changes = ChangeStore(self.conn)
+        self.order_events = OrderEventStore(self.conn)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from hub.cli.common import err, fail, out, pass_home, print_report
@@ -72,4 +74,16 @@ def serve(home, host: str, port: int, threads: int) -> None:
         fail(f"configuration error: {exc}", 2)
     out.print(f"serving {home.hub().settings.home} on http://{host}:{port} (the console: sign in with a "
               "user made by `edihub users add`)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")
+    # SIGTERM (a container or service stop) ends the server as Ctrl-C does: waitress lets the
+    # requests in hand finish, then the orders still queued are committed before the exit.
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")
+    finally:
+        from web import api
+        api.close(app)
+    out.print("stopped")
+
+
+def _stop(_signum, _frame) -> None:
+    raise SystemExit(0)

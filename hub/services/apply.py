@@ -18,7 +18,8 @@ from hub.domain.partner import Partner
 from hub.services.change_answers import settle_acks
 from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
-from hub.services.notify import shipment_notifications
+from hub.edi.x12.glossary import code_meaning
+from hub.services.order_events import RecordedShipment, record, snapshot
 from hub.services.orders import refresh_orders
 from hub.services.reroute import reroute
 from hub.services.ports import HubContext, UnitOfWork
@@ -78,6 +79,8 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
          if isinstance(a.parsed.document, ShipNotice) for o in a.parsed.document.orders
          if o.po_number in pos})
     by_id = {p.id: p for p in pos.values()}
+    # What the channels saw before: 855s and 856s may change it (997s never do).
+    before = snapshot(uow, {pos[n].order_id for n in numbers if n in pos})
     for a in answers:
         doc = a.parsed.document
         if isinstance(doc, FunctionalAck):
@@ -94,10 +97,12 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     uow.inbound.record_acks(b.verdicts)
     settle_acks(uow, hub, b.change_acks, now)
     refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
-    report.shipments = _record_shipments(uow, hub, b, now)   # after: notifications carry the new state
+    recorded = _record_shipments(uow, b, now)
+    report.shipments = len(recorded)
     uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")
     uow.repo.file_incidents(b.out.incidents, now)
     uow.repo.add_events(b.out.events)
+    record(uow, hub, before, now, _date_reasons(b), recorded)   # last: it numbers the feed
     report.problems = len(b.out.incidents)
     return report
 
@@ -257,16 +262,27 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
-def _record_shipments(uow: UnitOfWork, hub: HubContext, b: _Batch, now: datetime) -> int:
-    ids = uow.inbound.add_shipments([s for s, _, _ in b.shipments], [lines for _, lines, _ in b.shipments])
-    recorded = [(sid, row, lines, po) for sid, (row, lines, po) in zip(ids, b.shipments, strict=True)]
-    for sid, row, _, po in recorded:
+def _record_shipments(uow: UnitOfWork, b: _Batch, now: datetime) -> list[RecordedShipment]:
+    uow.inbound.add_shipments([s for s, _, _ in b.shipments], [lines for _, lines, _ in b.shipments])
+    for row, _, po in b.shipments:
         b.out.events.append({"at": now, "order_id": po.order_id, "purchase_order_id": po.id,
                              "interchange_id": row["interchange_id"], "kind": "shipment.recorded",
                              "actor": "hub", "message": f"shipment {row['shipment_id']} of {po.po_number}"
                              f" by {row['carrier'] or 'carrier?'} {row['tracking_numbers'] or ''}".rstrip()})
-    uow.repo.insert_interchanges(shipment_notifications(uow, hub, recorded, now))
-    return len(recorded)
+    return [RecordedShipment(po, row, [(ln["po_line_id"], ln["quantity"]) for ln in lines])
+            for row, lines, po in b.shipments]
+
+
+def _date_reasons(b: _Batch) -> dict[int, str]:
+    """Per order line, what the batch's 855 line statuses say about a date they set (ACK01)."""
+    order_line = {pl.id: pl.order_line_id for po in b.changed.values() for pl in po.lines}
+    reasons = {}
+    for ack in b.line_acks:
+        if ack["date"] is not None and ack["po_line_id"] in order_line:
+            meaning = code_meaning("668", ack["code"])
+            reasons[order_line[ack["po_line_id"]]] = f"{meaning} ({ack['code']})" if meaning else \
+                f"line status {ack['code']}"
+    return reasons
 
 
 def _event(now: datetime, po: PurchaseOrder, a: Answer, kind: str, message: str) -> dict:

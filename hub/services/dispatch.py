@@ -233,6 +233,11 @@ class Dispatcher:
                                                        "delivered: the partner has the document")
             uow.repo.file_incidents(incidents, now)
             uow.repo.add_events(events)
+            for pid in sorted({item.partner_id for item, _, _ in outcomes if item.partner_id}):
+                breaker = self.breakers.get(pid)
+                if breaker is not None:   # for the dashboard: this worker's view of the partner
+                    uow.repo.beat(f"breaker:{pid}", now, breaker.state == "closed",
+                                  f"{breaker.state}, {breaker.failures} failure(s) in a row")
             uow.commit()
 
 

@@ -35,6 +35,7 @@ class Submission:
     data: dict | None = None
     error: str = ""
     raw: str = ""                # what was sent, kept in the Incident if it is refused
+    channel: str | None = None   # the channel it is taken in for, when not the whole batch's
 
 
 @dataclass(slots=True)
@@ -67,7 +68,7 @@ def accept(hub: HubContext, batch: list[Submission], channel: str | None = None)
         raise  # the store itself is unavailable: no record is to blame
     except Exception as exc:
         if len(batch) == 1:
-            return [_refuse_unstorable(hub, batch[0], channel, exc)]
+            return [_refuse_unstorable(hub, batch[0], batch[0].channel or channel, exc)]
         # Some record broke the batch's transaction: halve until it stands alone, so only it
         # is refused and every other record goes in.
         half = len(batch) // 2
@@ -91,23 +92,25 @@ def _accept_once(hub: HubContext, batch: list[Submission], channel: str | None) 
     results: list[IntakeResult | None] = [None] * len(batch)
     incidents: list[IncidentDraft] = []
     fresh: dict[tuple[str, str], tuple[int, Order, str, str]] = {}
+    repeats: list[tuple[int, int, Order, str, str]] = []   # (n, n of its first, order, payload, hash)
     for n, sub in enumerate(batch):
-        order, payload, digest, problems = _checked(sub, channel, hub)
+        order, payload, digest, problems = _checked(sub, sub.channel or channel, hub)
         if problems:
-            results[n] = _invalid(sub, channel, problems)
+            results[n] = _invalid(sub, sub.channel or channel, problems)
             incidents.append(_invalid_incident(sub, problems, results[n].channel))
             continue
-        if order.key in fresh:  # the same order twice in one batch
-            results[n] = _repeat(sub.source, order, fresh[order.key][2], payload, digest,
-                                 None, incidents)
+        if order.key in fresh:  # the same order twice in one batch: answered like its first
+            repeats.append((n, fresh[order.key][0], order, payload, digest))
             continue
         fresh[order.key] = (n, order, payload, digest)
     with hub.uow() as uow:
         existing = uow.repo.existing_orders(list(fresh))
         new = []
+        stored: dict[int, tuple[int, str, str, str]] = {}   # n of a first -> its stored order
         for key, (n, order, payload, digest) in fresh.items():
             if key in existing:
                 oid, old_digest, old_payload, state = existing[key]
+                stored[n] = (oid, state, old_digest, old_payload)
                 results[n] = _repeat(batch[n].source, order, old_payload, payload, digest,
                                      (oid, state, old_digest), incidents)
             else:
@@ -126,6 +129,14 @@ def _accept_once(hub: HubContext, batch: list[Submission], channel: str | None) 
         uow.repo.update_orders(queue(uow, hub, routed, now, outcome), now)
         uow.repo.file_incidents(outcome.incidents, now)
         uow.repo.add_events(outcome.events)
+        for n, order, payload, digest in new:
+            stored[n] = (order.id, order.state.value, digest, payload)
+        # A repeat is compared with the order as stored, whether its first found it there
+        # or created it just now: identical is unchanged, anything else a conflict.
+        for n, first, order, payload, digest in repeats:
+            oid, state, old_digest, old_payload = stored[first]
+            results[n] = _repeat(batch[n].source, order, old_payload, payload, digest,
+                                 (oid, state, old_digest), incidents)
         uow.repo.file_incidents(incidents, now)
         uow.commit()
     for n, order, _, _ in new:
@@ -188,9 +199,9 @@ def _parse(sub: Submission, channel: str | None, hub: HubContext) -> tuple[Order
 
 
 def _repeat(source: str, order: Order, old_payload: str, payload: str, digest: str,
-            stored: tuple[int, str, str] | None, incidents: list[IncidentDraft]) -> IntakeResult:
+            stored: tuple[int, str, str], incidents: list[IncidentDraft]) -> IntakeResult:
     """An order seen before: unchanged if identical, else a conflict naming what differs."""
-    oid, state, old_digest = stored if stored else (None, "", content_hash(old_payload))
+    oid, state, old_digest = stored
     if digest == old_digest:
         return IntakeResult(source, UNCHANGED, order.channel, order.channel_order_id, oid, state)
     diffs = differences(json.loads(old_payload), json.loads(payload))

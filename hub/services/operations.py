@@ -17,6 +17,7 @@ from hub.domain.states import LineState, OrderState, PoState
 from hub.errors import NotFoundError, OrderInputError
 from hub.services.audit import ActionRefused, audit, need_reason
 from hub.services.fulfil import Outcome, queue, requeue_documents, route_and_queue
+from hub.services.order_events import record, snapshot
 from hub.services.order_input import parse_order
 from hub.services.orders import refresh_orders
 from hub.services.ports import HubContext
@@ -124,8 +125,8 @@ def edit_order(hub: HubContext, order_id: int, changes: dict, actor: str, reason
                                     actor)])
         outcome = route_and_queue(uow, hub, [order], set(), now)
         audit(uow, now, actor, "order.edit", f"order {order.ref}",
-              before={"state": state_before, **{k: before_value(before, k) for k in changed}},
-              after={"state": order.state.value, **{k: before_value(edited, k) for k in changed}},
+              before={"state": state_before, **{k: _value_at(before, k) for k in changed}},
+              after={"state": order.state.value, **{k: _value_at(edited, k) for k in changed}},
               reason=reason, order_id=order_id)
         uow.commit()
     if outcome.queued:
@@ -146,6 +147,7 @@ def cancel_order(hub: HubContext, order_id: int, actor: str, reason: str) -> Ord
         pos = uow.repo.purchase_orders_of(order_id)
         live = [p for p in pos if p.state not in (PoState.CANCELLED, PoState.REJECTED)]
         _only_unsent(order, live, "cancelled")
+        seen = snapshot(uow, {order_id})
         _withdraw(uow, live, now)
         for po in live:
             for pl in po.lines:
@@ -162,6 +164,7 @@ def cancel_order(hub: HubContext, order_id: int, actor: str, reason: str) -> Ord
         audit(uow, now, actor, "order.cancel", f"order {order.ref}", before={"state": before},
               after={"state": "cancelled", "purchase_orders_cancelled": [p.po_number for p in live]},
               reason=reason, order_id=order_id)
+        record(uow, hub, seen, now)   # the channel hears of it
         uow.commit()
     return OrderAction(order.ref, "cancelled", f"order {order.ref} cancelled"
                        + (f"; purchase order(s) {', '.join(p.po_number for p in live)} withdrawn before "
@@ -180,6 +183,7 @@ def cancel_line(hub: HubContext, order_id: int, line_id: str, actor: str, reason
         line = _line(order, line_id)
         pos = uow.repo.purchase_orders_of(order_id)
         before = {"cancelled": line.cancelled, "state": order.state.value}
+        seen = snapshot(uow, {order_id})
         units, rebuilt = _free_units(uow, order, line, pos, quantity, "cancelled", now)
         line.cancelled += units
         out = Outcome()
@@ -199,6 +203,7 @@ def cancel_line(hub: HubContext, order_id: int, line_id: str, actor: str, reason
               after={"cancelled": line.cancelled, "state": order.state.value,
                      "rebuilt": [p.po_number for p in rebuilt]}, reason=reason, order_id=order_id)
         state = order.state.value
+        record(uow, hub, seen, now)   # the channel hears of it
         uow.commit()
     if out.queued:
         hub.on_queued()
@@ -411,7 +416,7 @@ def _differences(before: dict, after: dict) -> list[str]:
     return out
 
 
-def before_value(order: dict, path: str):
+def _value_at(order: dict, path: str):
     """The value at ``customer.name`` or ``lines[2].sku`` in a canonical order dictionary."""
     if path.startswith("lines["):
         line_id, _, key = path[6:].partition("].")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, func, literal_column, or_, select
 
 from hub.adapters import tables as t
+from hub.adapters.archive import SUFFIXES
 from hub.adapters.as2_store import message_key
 from hub.domain.states import InterchangeState
 from hub.views.common import iso as _iso
@@ -48,7 +49,7 @@ def find_orders(conn: Connection, ref: str) -> list[OrderMatch]:
     if not value:
         return []
     matches: list[tuple[int, str, str]] = []
-    for name, label, query in _lookups(value):
+    for name, label, query in _lookups(value, conn.dialect.name):
         if only in (None, name):
             matches += [(oid, label.format(doc=doc, partner=partner), partner or "")
                         for oid, doc, partner in conn.execute(query.limit(MAX_MATCHES))]
@@ -70,9 +71,18 @@ def matched_orders(matches: list[OrderMatch]) -> list[int]:
     return list(dict.fromkeys(m.order_id for m in matches))
 
 
-def _lookups(ref: str):
-    """(kind, label, query) triples; each query yields (order id, document type, partner)."""
-    o, p, i, ts, s = t.orders, t.purchase_orders, t.interchanges, t.transaction_sets, t.shipments
+# An AS2 message and a document it carried (both interchanges); made once: an alias of a
+# wide table takes longer to make than the search takes to run.
+_AS2, _CARRIED = t.interchanges.alias("as2"), t.interchanges.alias("carried")
+
+
+def _lookups(ref: str, dialect: str):
+    """(kind, label, query) triples; each query yields (order id, document type, partner).
+
+    Each is an index lookup (see migration 0004), so a search costs the same on any size of store.
+    """
+    o, p, i, ts, s, st = (t.orders, t.purchase_orders, t.interchanges, t.transaction_sets, t.shipments,
+                          t.shipment_tracking)
     none = literal_column("NULL")
     if ref.isdigit() and not ref.startswith("0"):
         yield "id", "order id", select(o.c.id, none, none).where(o.c.id == int(ref))
@@ -100,25 +110,42 @@ def _lookups(ref: str):
             .where(column.in_(numbers)))
     yield "tracking", "tracking number (shipped by {partner})", (
         select(p.c.order_id, none, p.c.partner_id).join(s, s.c.purchase_order_id == p.c.id)
-        .where(or_(s.c.tracking_numbers == ref, s.c.tracking_numbers.startswith(ref + ",", autoescape=True),
-                   s.c.tracking_numbers.endswith("," + ref, autoescape=True),
-                   s.c.tracking_numbers.contains("," + ref + ",", autoescape=True))))
+        .join(st, st.c.shipment_id == s.c.id).where(st.c.tracking_number == ref))
     yield "customer", "customer e-mail", select(o.c.id, none, none).where(
         func.lower(o.c.customer_email) == ref.lower()).order_by(o.c.id.desc())
     if len(ref) >= 3:
         yield "customer", "customer name", select(o.c.id, none, none).where(
-            func.lower(o.c.customer_name).contains(ref.lower(), autoescape=True)).order_by(o.c.id.desc())
-    # An AS2 Message-ID: the message's document lies beside it (<message>.payload.<ext>).
-    a, j = i.alias("as2"), i.alias("carried")
+            _starts_with(func.lower(o.c.customer_name), ref.lower(), dialect)).order_by(o.c.id.desc())
+    # An AS2 Message-ID: the documents it carried were archived beside it, as
+    # <message>.payload.<extension> (hub.adapters.archive), and are found by that exact name.
+    a, j = _AS2, _CARRIED
+    beside = func.replace(a.c.archive_path, ".as2", ".payload.")
     yield "control", "AS2 Message-ID of the {doc} received from {partner}", (
         select(p.c.order_id, ts.c.set_id, a.c.partner_id)
-        .join(j, j.c.archive_path.startswith(func.replace(a.c.archive_path, ".as2", ".payload.")))
+        .join(j, j.c.archive_path.in_([beside + suffix for suffix in SUFFIXES]))
         .join(ts, ts.c.interchange_id == j.c.id).join(p, p.c.id == ts.c.purchase_order_id)
         .where(a.c.direction == "in", a.c.doc_type == "as2",
                a.c.remote_name.in_({message_key(m) for m in (ref, ref.strip("<>"), f"<{ref.strip('<>')}>")})))
     yield "shipment", "shipment id of {partner}", (
         select(p.c.order_id, none, p.c.partner_id).join(s, s.c.purchase_order_id == p.c.id)
         .where(s.c.shipment_id == ref))
+
+
+def _starts_with(column, prefix: str, dialect: str):
+    """``column`` begins with ``prefix``, in the form the database serves from an index.
+
+    PostgreSQL serves LIKE 'prefix%' from the text_pattern_ops index. SQLite's LIKE ignores
+    case and uses no index but a NOCASE one; a range it serves from the index, and under its
+    binary order the range is exact: prefix <= value < prefix with its last character one up.
+    """
+    if dialect != "sqlite":
+        return column.startswith(prefix, autoescape=True)
+    last = ord(prefix[-1]) + 1
+    if 0xD800 <= last <= 0xDFFF:      # no character there: the next one is U+E000
+        last = 0xE000
+    if last > 0x10FFFF:
+        return column.startswith(prefix, autoescape=True)
+    return and_(column >= prefix, column < prefix[:-1] + chr(last))
 
 
 def _control_forms(ref: str) -> list[str]:

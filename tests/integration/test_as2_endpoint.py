@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from hub.adapters import tables as t
 from hub.bootstrap import Hub, bootstrap
 from hub.services.intake import Submission, accept
+from hub.views import find_orders
 from tests.integration.test_intake import order
 from tests.support.as2 import (PARTNER_ID, PASSPHRASE, PASSPHRASE_ENV, PartnerStation,
                                Recorder, closed_port, flip_bit, http_post, serve)
@@ -168,6 +169,17 @@ def test_a_signed_encrypted_855_is_applied_and_answered_with_a_verified_sync_mdn
     assert row["archive_path"].endswith(".as2")
     assert x12["archive_path"] == row["archive_path"].removesuffix(".as2") + ".payload.edi"
     assert archived(inst, x12["archive_path"]).startswith(b"ISA*")
+
+
+def test_the_message_id_finds_the_order_the_document_it_carried_was_about(inst):
+    po = sent_po(inst)
+    message = inst.station.build(poack_855(po["po_number"], 503), filename="855-503.x12")
+    assert inst.post(message)[0] == 200
+    with inst.hub.uow(readonly=True) as uow:
+        for ref in (message.message_id, message.message_id.strip("<>"), f"control:{message.message_id}"):
+            assert [(m.order_id, m.kind, m.partner) for m in find_orders(uow.conn, ref)] == [
+                (po["order_id"], f"AS2 Message-ID of the 855 received from {SUPPLIER}", SUPPLIER)], ref
+        assert find_orders(uow.conn, "<no-such-message@example.com>") == []
 
 
 def test_an_async_mdn_is_posted_to_the_partner_after_the_response(inst):

@@ -226,6 +226,13 @@ def test_search_answers_in_one_hop_when_unique(app, orders):
     assert "No order matches" in client.get("/orders/?q=nothing-like-it").get_data(as_text=True)
 
 
+def test_search_lists_each_order_a_reference_names_with_what_matched(app, orders):
+    page = signed_in(app, "vic").get("/orders/?q=ann").get_data(as_text=True)    # Ann Lee ordered all three
+    assert "“ann” matches 3 orders" in page
+    rows = re.findall(r'<tr><td><a href="/orders/(\d+)">([^<]+)</a></td>.*?<td>([^<]*)</td></tr>', page, re.S)
+    assert rows == [(str(orders[n]), f"webshop/{n}", "customer name") for n in ("FINE", "ODD", "HELD")]  # newest first
+
+
 def test_a_document_is_downloaded_never_rendered(app, orders):
     client = signed_in(app, "vic")
     raw = client.get("/documents/1/raw")

@@ -237,3 +237,16 @@ def test_a_worker_late_in_its_lease_renews_it_and_delivers(hub, clock):
     assert (report.sent, report.superseded) == (1, 0)
     assert leases[0] < clock()                     # it had expired, and nobody had claimed it
     assert states(hub) == [("acme", "sent", 1)] and open_incidents(hub) == []
+
+
+def test_a_partner_failing_again_and_again_shows_its_open_circuit(hub, clock):
+    from hub.views.dashboard import partner_health
+    accept(hub.context, [Submission("x", order(channel_order_id=f"C{n}", lines=[order()["lines"][0]]))
+                         for n in range(6)])
+    sender = FakeSender()
+    sender.failures = [DeliveryError("acme: connection refused", True, "transport.unreachable")] * 6
+    d = dispatcher(hub, sender)
+    d.run_once()                      # five failures in a row open acme's circuit
+    with hub.uow(readonly=True) as uow:
+        [acme] = [p for p in partner_health(uow.conn, ["acme"])]
+    assert acme["circuit"] == "open" and acme["queued"] == 6

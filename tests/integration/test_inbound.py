@@ -300,12 +300,17 @@ def test_shipment_notification_goes_to_the_channel_folder(demo_home, clock):
         body = json.loads(note.read_bytes())
     finally:
         hub.close()
-    assert note.name.startswith("shipment-") and body["event"] == "shipment.recorded"
-    assert (body["channel_order_id"], body["order_state"]) == ("WS-1", "partially_shipped")
-    assert body["shipment"]["carrier"] == "UPSN" and body["shipment"]["tracking_numbers"] == ["1Z1"]
-    assert body["shipment"]["expected_delivery"] == "2026-11-29"
-    assert body["lines"] == [{"line_id": "1", "sku": "CHAIR-ERGO-BLK", "quantity_shipped": 4,
-                              "quantity_ordered": 4}]
+    assert note.name == "order.shipped-1.json"   # <type>-<event id>: the delivery's key
+    assert body == {
+        "id": 1, "type": "order.shipped", "sequence": 1, "occurred_at": "2026-11-25T10:00:00Z",
+        "channel": "webshop", "channel_order_id": "WS-1", "order_state": "partially_shipped",
+        "reason": None,
+        "lines": [{"line_id": "1", "sku": "CHAIR-ERGO-BLK", "quantity": 4, "state": "shipped",
+                   "suppliers": ["acme"], "expected_ship_date": None,
+                   "previous_expected_ship_date": None}],
+        "shipment": {"shipment_id": "S1", "supplier": "acme", "carrier": "UPSN", "service": None,
+                     "tracking_numbers": ["1Z1"], "bill_of_lading": None, "pro_number": None,
+                     "shipped_at": None, "expected_delivery": "2026-11-29"}}
 
 
 @pytest.mark.parametrize("purpose", ["01", "03"])

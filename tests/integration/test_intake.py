@@ -169,6 +169,40 @@ def test_the_same_order_twice_in_one_batch(store_hub):
     assert [r.status for r in results] == [CREATED, UNCHANGED, CONFLICT]
     assert "lines[1].quantity" in results[2].problems[0]
     assert count(store_hub, t.orders) == 1
+    # Each repeat names the order it repeats, as stored (the API answers with it).
+    assert results[0].order_id is not None
+    assert [r.order_id for r in results] == [results[0].order_id] * 3
+    assert [r.state for r in results] == ["processing"] * 3
+    with store_hub.uow(readonly=True) as uow:
+        [incident_order] = uow.conn.scalars(select(t.incidents.c.order_id)
+                                            .where(t.incidents.c.code == "intake.conflicting_duplicate"))
+    assert incident_order == results[0].order_id
+
+
+def test_repeats_in_a_batch_of_an_order_stored_with_other_content_are_all_conflicts(store_hub):
+    # Sent twice at once after a different version was stored: neither copy may pass as
+    # "unchanged" by matching the other.
+    accept(store_hub.context, [Submission("1", order())])
+    changed = order()
+    changed["ship_to"]["city"] = "Dallas"
+    results = accept(store_hub.context, [Submission("2", changed), Submission("3", copy.deepcopy(changed))])
+    assert [r.status for r in results] == [CONFLICT, CONFLICT]
+    assert all("ship_to.city" in r.problems[0] for r in results)
+    assert count(store_hub, t.orders) == 1
+
+
+def test_each_submission_may_carry_its_own_channel(store_hub):
+    # One batch for orders of several channels (the API's senders): each record is read for
+    # its own sender's channel, and one naming another channel is refused alone.
+    bare = order(channel_order_id="X-1")
+    del bare["channel"]
+    results = accept(store_hub.context, [
+        Submission("a", copy.deepcopy(bare), channel="webshop"),
+        Submission("b", copy.deepcopy(bare), channel="phone"),
+        Submission("c", order(channel_order_id="X-2", channel="webshop"), channel="phone")])
+    assert [(r.status, r.channel) for r in results] == [(CREATED, "webshop"), (CREATED, "phone"),
+                                                        (INVALID, "webshop")]
+    assert results[2].problems == ["channel: is 'webshop' but these orders are imported for 'phone'"]
 
 
 def test_an_operator_releases_a_held_order(store_hub):
@@ -243,3 +277,34 @@ def test_a_record_that_breaks_reading_is_refused_alone(store_hub, monkeypatch):
     assert [r.status for r in results] == [CREATED, INVALID, CREATED]
     assert results[1].problems == ["could not be read as an order (ValueError: cannot hash this)"]
     assert count(store_hub, t.orders) == 2 and count(store_hub, t.incidents) == 1
+
+
+def test_orders_already_stored_are_found_in_every_channel_of_a_batch(store_hub):
+    # The same channel order id in two channels is two orders; a batch repeating both finds each.
+    bare = order(channel_order_id="X-1")
+    del bare["channel"]
+    first = accept(store_hub.context, [Submission("a", copy.deepcopy(bare), channel="webshop"),
+                                       Submission("b", copy.deepcopy(bare), channel="phone")])
+    again = accept(store_hub.context, [Submission("c", copy.deepcopy(bare), channel="phone"),
+                                       Submission("d", copy.deepcopy(bare), channel="webshop"),
+                                       Submission("e", order(channel_order_id="X-2"))])
+    assert [r.status for r in again] == [UNCHANGED, UNCHANGED, CREATED]
+    assert [r.order_id for r in again[:2]] == [first[1].order_id, first[0].order_id]
+
+
+def test_looking_up_a_batch_reads_the_index_not_every_order(hub):
+    # Intake looks its batch's keys up in every batch: on SQLite a row-value IN over
+    # (channel, channel_order_id) read the whole orders table each time.
+    from sqlalchemy import event
+    statements = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "content_hash" in statement:
+            statements.append((statement, params))
+    event.listen(hub.engine, "before_cursor_execute", seen)
+    accept(hub.context, [Submission("a", order()), Submission("b", order(channel_order_id="WS-2"))])
+    event.remove(hub.engine, "before_cursor_execute", seen)
+    [(statement, params)] = statements
+    with hub.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]
+    assert plan and all(step.startswith("SEARCH orders USING") for step in plan if "orders" in step), plan

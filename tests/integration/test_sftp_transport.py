@@ -316,6 +316,20 @@ def test_leftover_part_file_from_a_crash_is_removed_by_the_next_attempt(connect,
     assert (remote_dirs["outbox"] / "po000001.x12").read_bytes() == doc(1).payload
 
 
+def test_a_retry_of_a_delivered_document_removes_every_earlier_leftover(connect, sshd, remote_dirs):
+    # Attempts 1 and 2 died before their rename; a third found the document delivered.
+    delivered = doc(1)
+    (remote_dirs["outbox"] / delivered.filename).write_bytes(delivered.payload)
+    for k in (1, 2):
+        leftover = remote_dirs["outbox"] / f".{delivered.filename}.{k}.part"
+        leftover.write_bytes(b"half")
+        sshd.give(leftover)
+    sshd.give(remote_dirs["outbox"] / delivered.filename)
+    receipt = connect().send(OutboundFile(delivered.filename, delivered.payload, attempt=3))
+    assert receipt.already_present
+    assert outbox_names(remote_dirs) == [delivered.filename]
+
+
 def test_a_file_published_meanwhile_is_never_replaced(connect, sshd, remote_dirs):
     # Another attempt publishes the same name between our upload and our rename.
     transport = connect(listing_age=0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from hub.adapters import tables as t
 from hub.services.intake import Submission, accept
 from hub.views import find_orders, matched_orders, order_view
+from hub.views.dashboard import documents_per_partner, orders_per_day, partner_health
 from tests.integration.test_inbound import receive, x12
 from tests.integration.test_intake import order
 
@@ -78,7 +81,8 @@ def test_tracking_numbers_and_shipment_ids_find_the_order(store_hub):
                             "HL*1**S", "HL*2*1*O", f"PRF*{acme['po_number']}", "HL*3*2*I", "LIN*1",
                             "SN1**2*EA"], 501)
     assert receive(store_hub, asn).applied == 1
-    assert find(store_hub, "1ZB") == [("webshop/WS-1", "tracking number (shipped by acme)", "acme")]
+    for number in ("1ZA", "1ZB"):   # either of the shipment's numbers
+        assert find(store_hub, number) == [("webshop/WS-1", "tracking number (shipped by acme)", "acme")]
     assert find(store_hub, "1Z") == []   # a part of a number is not a match
     assert find(store_hub, "SHIP-9") == [("webshop/WS-1", "shipment id of acme", "acme")]
 
@@ -121,3 +125,37 @@ def test_a_received_document_comes_before_what_it_caused(store_hub, clock):
 def find_orders_of(hub, ref):
     with hub.uow(readonly=True) as uow:
         return find_orders(uow.conn, ref)
+
+
+def test_a_customer_is_found_by_e_mail_in_any_case_and_by_the_beginning_of_the_name(store_hub):
+    other = {**order()["customer"], "id": "C2", "name": "Annabel Lee-Smith", "email": "annabel@example.com"}
+    accept(store_hub.context, [Submission("t", order(channel_order_id="WS-1", lines=[CHAIR])),
+                               Submission("t", order(channel_order_id="WS-2", lines=[CHAIR], customer=other))])
+    assert find(store_hub, "ANN@Example.com") == [("webshop/WS-1", "customer e-mail", "")]
+    assert find(store_hub, "customer:ANN") == [("webshop/WS-2", "customer name", ""),   # newest first
+                                               ("webshop/WS-1", "customer name", "")]
+    assert find(store_hub, "annabel l") == [("webshop/WS-2", "customer name", "")]
+    assert find(store_hub, "customer:Lee") == []     # the beginning of the name, not any part of it
+    assert find(store_hub, "customer:an") == []      # three letters at least
+    assert find(store_hub, "customer:a_n") == [] and find(store_hub, "customer:an%") == []   # no wildcards
+
+
+def test_the_dashboard_tells_each_partners_last_documents_and_counts_them(store_hub, clock):
+    two_orders(store_hub)            # an 850 to acme and an XML PO to initech, sent now
+    sent = clock()
+    clock.advance(hours=1)
+    [po] = view(store_hub, find_orders_of(store_hub, "WS-1")[0].order_id)["purchase_orders"]
+    answer = x12("855", "PR", [f"BAK*00*AC*{po['po_number']}*20261125", "PO1*1*2*EA", "ACK*IA*2*EA"], 700000003)
+    assert receive(store_hub, answer).applied == 1       # and a 997 to acme waits in the outbox
+    assert receive(store_hub, b"not a document at all", partner=None).state == "rejected"   # of no partner
+    with store_hub.uow(readonly=True) as uow:
+        health = {h["partner"]: h for h in partner_health(uow.conn, ["acme", "initech", "nobody"])}
+        docs = documents_per_partner(uow.conn, sent)
+        none_yet = documents_per_partner(uow.conn, clock() + timedelta(minutes=1))
+        per_day = orders_per_day(uow.conn, sent - timedelta(days=1))
+    got = {p: (h["last_sent"], h["last_received"], h["queued"], h["failed"]) for p, h in health.items()}
+    assert got == {"acme": ("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z", 1, 0),
+                   "initech": ("2026-11-25T10:00:00Z", None, 0, 0), "nobody": (None, None, 0, 0)}
+    assert docs == [{"partner": "acme", "in": 1, "out": 2}, {"partner": "initech", "in": 0, "out": 1}]
+    assert none_yet == []
+    assert per_day == {"2026-11-25": {"webshop": 2}}

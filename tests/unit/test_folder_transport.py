@@ -138,6 +138,21 @@ def test_a_retry_removes_what_the_attempt_before_left(tmp_path):
     assert sorted(os.listdir(out)) == ["PO1.x12"]
 
 
+def test_a_retry_after_a_kill_between_publishing_and_cleanup_removes_the_leftover(tmp_path):
+    # Attempt 1 published (linked) its file and died before removing its temporary name;
+    # attempt 3 is now live. Attempt 2 finds its document delivered: the leftover of 1 goes,
+    # the live file of 3 stays.
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "PO1.x12").write_bytes(b"ISA*whole")
+    (out / ".PO1.x12.1.part").write_bytes(b"ISA*whole")
+    (out / ".PO1.x12.3.part").write_bytes(b"ISA*who")
+    (out / ".PO10.x12.1.part").write_bytes(b"another document's attempt")
+    receipt = folder(tmp_path).send(OutboundFile("PO1.x12", b"ISA*whole", attempt=2))
+    assert receipt.already_present
+    assert sorted(os.listdir(out)) == [".PO1.x12.3.part", ".PO10.x12.1.part", "PO1.x12"]
+
+
 def test_a_repeated_send_of_the_same_bytes_is_already_present_and_rewrites_nothing(tmp_path):
     transport = folder(tmp_path)
     transport.send(OutboundFile("PO1.x12", b"ISA*same"))

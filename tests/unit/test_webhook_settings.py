@@ -238,8 +238,10 @@ def test_verification_uses_the_clock_when_no_time_is_given():
 # --- events, transport without network -------------------------------------------------------
 
 def test_the_event_comes_from_the_file_name():
-    assert event_for("shipment-SH000042.json") == "shipment.recorded"
-    for name in ("shipment.json", "invoice-7.json", "shipments-7.json"):
+    assert event_for("order.shipped-42.json") == "order.shipped"
+    assert event_for("order.backordered-7.json") == "order.backordered"
+    assert event_for("shipment-SH000042.json") == "shipment.recorded"   # queued before order events
+    for name in ("shipment.json", "invoice-7.json", "shipments-7.json", "order.lost-7.json", "order-7.json"):
         with pytest.raises(PermanentTransportError, match="no webhook event"):
             event_for(name)
 

@@ -48,11 +48,13 @@ def search():
             orders = matched_orders(matches)
             if len(orders) == 1:
                 return redirect(url_for(".detail", order_id=orders[0]))
-            return render_template("orders/search.html", q=q, matches=matches, orders=orders, recent=None,
-                                   state=state)
+            by_order: dict[int, list] = {oid: [] for oid in orders}   # each order with what matched it
+            for m in matches:
+                by_order[m.order_id].append(m)
+            return render_template("orders/search.html", q=q, orders=by_order, recent=None, state=state)
         recent = [o for o in orders_overview(uow.conn, limit=200 if state else 50)
                   if state is None or o["state"] == state]
-    return render_template("orders/search.html", q=q, matches=[], orders=[], recent=recent[::-1], state=state)
+    return render_template("orders/search.html", q=q, orders={}, recent=recent[::-1], state=state)
 
 
 @bp.get("/<int:order_id>")

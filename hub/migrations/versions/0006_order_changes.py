@@ -10,7 +10,7 @@ import hub.adapters.tables
 
 
 revision = '0006'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
