@@ -15,7 +15,7 @@ from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, app
 from hub.domain.documents import AckedSet, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
 from hub.domain.partner import Partner
-from hub.services.change_answers import settle_acks
+from hub.services.change_answers import changes_acknowledged, settle_acks
 from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
 from hub.edi.x12.glossary import code_meaning
@@ -95,6 +95,8 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     uow.inbound.add_line_acks(b.line_acks)
     uow.inbound.add_transaction_sets(b.links)
     uow.inbound.record_acks(b.verdicts)
+    # Orders whose changes a 997/999 settles: what their channels saw, before settling.
+    before.update(snapshot(uow, changes_acknowledged(uow, b.change_acks) - before.keys()))
     settle_acks(uow, hub, b.change_acks, now)
     refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
     recorded = _record_shipments(uow, b, now)

@@ -28,6 +28,7 @@ from hub.errors import NotFoundError
 from hub.services.audit import ActionRefused, audit
 from hub.services.changes import refresh_order_change
 from hub.services.fulfil import Outcome
+from hub.services.order_events import record, snapshot
 from hub.services.orders import refresh_orders
 from hub.services.ports import HubContext, UnitOfWork
 from hub.services.reroute import reroute
@@ -138,7 +139,9 @@ def record_deliveries(uow: UnitOfWork, hub: HubContext, delivered: list[int], fa
     """The outbox delivered (or gave up on) change documents: note it on their changes; a
     partner that will send no answer has accepted by taking the document."""
     out = Outcome()
-    for pc in uow.changes.by_interchanges(delivered):
+    sent = uow.changes.by_interchanges(delivered)
+    seen = snapshot(uow, {pc["order_id"] for pc in sent})
+    for pc in sent:
         current = ChangeState(pc["state"])
         if current not in (ChangeState.QUEUED, ChangeState.FAILED):
             continue   # an answer overtook the record of delivery
@@ -154,6 +157,12 @@ def record_deliveries(uow: UnitOfWork, hub: HubContext, delivered: list[int], fa
             uow.changes.update_po_change(pc["id"], state=ChangeState.FAILED.value, updated_at=now)
             refresh_order_change(uow, pc["order_change_id"], now, out)
     uow.repo.add_events(out.events)
+    record(uow, hub, seen, now)   # a change settled by delivery may change what the channel sees
+
+
+def changes_acknowledged(uow: UnitOfWork, acks: list[tuple[int, str, int, str]]) -> set[int]:
+    """The orders whose changes these 997/999 verdicts (see :func:`settle_acks`) are about."""
+    return {pc["order_id"] for pc in uow.changes.by_interchanges([a[0] for a in acks])}
 
 
 def settle_acks(uow: UnitOfWork, hub: HubContext, acks: list[tuple[int, str, int, str]],
@@ -196,6 +205,8 @@ def settle_by_operator(hub: HubContext, po_change_id: int, accepted: bool, actor
     reason = need_reason(reason, "recording the supplier's answer")
     now = hub.clock()
     with hub.uow() as uow:
+        pc = uow.changes.po_change(po_change_id)
+        seen = snapshot(uow, {pc["order_id"]} if pc else set())
         done = settle_change(uow, hub, po_change_id, accepted, now=now, note=reason, by=actor)
         if not done.changed:
             raise ActionRefused(done.message)
@@ -203,5 +214,6 @@ def settle_by_operator(hub: HubContext, po_change_id: int, accepted: bool, actor
         audit(uow, now, actor, "change.settle", f"change of {pc['po_number']}",
               after={"state": done.state}, reason=reason, order_id=pc["order_id"],
               partner_id=pc["partner_id"])
+        record(uow, hub, seen, now)   # last: the channel hears what the answer did
         uow.commit()
     return done

@@ -35,6 +35,7 @@ from hub.errors import DocumentError
 from hub.services.audit import audit
 from hub.services.change_input import ChangeInputError, parse_change
 from hub.services.fulfil import Outcome, queue, queue_documents, requeue_documents
+from hub.services.order_events import record, snapshot
 from hub.services.orders import refresh_orders
 from hub.services.ports import HubContext, UnitOfWork
 
@@ -119,6 +120,7 @@ def _request_once(hub: HubContext, result: ChangeResult, request: ChangeRequest,
         if result.problems:
             return result
         out = Outcome()
+        seen = snapshot(uow, {order.id})     # what the channel saw before the change
         plan, rows = _carry_out(uow, hub, order, request, now, out)
         state = overall_state([r["state"] for r in rows], any(o.refused for o in plan.lines))
         oc_id = uow.changes.add({
@@ -140,6 +142,7 @@ def _request_once(hub: HubContext, result: ChangeResult, request: ChangeRequest,
                   after={"change_id": request.change_id, "state": state.value,
                          "purchase_orders": {r["po_number"]: r["mode"] for r in rows}},
                   reason=request.reason, order_id=order.id)
+        record(uow, hub, seen, now)   # last: the channel hears what the change did to its order
         uow.commit()
     if out.queued:
         hub.on_queued()
@@ -368,9 +371,9 @@ def refresh_order_change(uow: UnitOfWork, order_change_id: int, now: datetime, o
 
 def tell_channel(out: Outcome, now: datetime, order_id: int, change_id: str, state: ChangeState,
                  detail: str) -> None:
-    """The one place the customer's channel hears how its change stands (requested, sent,
-    accepted, partly accepted, refused): a timeline event for now, which the channel's
-    notifications take up from here."""
+    """The order's timeline records how a change stands (requested, sent, accepted, partly
+    accepted, refused). The channel hears what the change does to its order's units and
+    states through the order events (hub.services.order_events), as for any other cause."""
     out.events.append(_event(now, order_id, None, f"change.{state.value}", "hub",
                              f"change {change_id} {state.value.replace('_', ' ')}: {detail}"))
 

@@ -33,7 +33,12 @@ def test_a_change_is_taken_then_answered_the_same_again(placed):
     again = placed.post(URL, json=body, headers=auth())
     assert again.status_code == 200 and again.get_json() == view
     order_now = placed.get("/api/v1/orders/webshop/WS-1", headers=auth()).get_json()
-    assert order_now["lines"][0]["purchase_orders"][0]["quantity"] == 1
+    line = order_now["lines"][0]
+    assert (line["quantities"]["ordered"], line["quantities"]["cancelled"], line["state"]) == (2, 1, "open")
+    # The channel hears of it once, in the events feed (and its webhooks), not at the repeat.
+    events = placed.get("/api/v1/events", headers=auth()).get_json()["events"]
+    told = [(e["type"], [(ln["line_id"], ln["quantity"]) for ln in e["lines"]]) for e in events]
+    assert told == [("order.cancelled", [("1", 1)])]
 
 
 def test_other_content_under_the_same_change_id_is_409(placed):
