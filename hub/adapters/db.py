@@ -30,10 +30,12 @@ def _tune_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # The wait for a lock first: switching a new file to WAL takes the database's lock,
+        # and processes starting together would otherwise fail at once ("database is locked").
+        cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -68,6 +70,11 @@ def migrate(engine: Engine) -> None:
             raw = conn.connection.driver_connection   # outside any transaction: the pragma takes effect
             raw.execute("PRAGMA foreign_keys=OFF")
             try:
+                # One write transaction (BEGIN IMMEDIATE) from reading the current version to
+                # the last migration: Alembic would otherwise commit after each migration on
+                # SQLite, and a process that read the version before another's commit would
+                # run the same migration again ("table ... already exists").
+                conn.begin()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 broken = raw.execute("PRAGMA foreign_key_check").fetchall()
@@ -87,9 +94,9 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
     Web and worker processes each migrate at start. On PostgreSQL two of them creating the
     same tables at once fail; a session-level advisory lock makes the others wait, then find
-    the schema at head. SQLite needs nothing: every write transaction (the migration's
-    included) begins IMMEDIATE, which takes the database's write lock before Alembic reads
-    the current version.
+    the schema at head. SQLite needs no lock of its own: :func:`migrate` runs every migration
+    in one write transaction, which begins IMMEDIATE (the database's write lock) before
+    Alembic reads the current version.
     """
     if engine.dialect.name != "postgresql":
         yield
