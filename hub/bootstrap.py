@@ -29,6 +29,7 @@ from hub.domain.partner import Catalog, Partner
 from hub.edi.document import Renderer
 from hub.errors import ConfigError, PartnerConfigError
 from hub.rwlock import ReadWriteLock
+from hub.services.change_files import ChangeFileReport, take_change_records
 from hub.services.dispatch import Dispatcher
 from hub.services.imports import ImportReport, import_records
 from hub.services.inbound import Arrival, ReceiveReport, Receiver
@@ -69,6 +70,7 @@ class Configuration:
     partners: dict[str, Partner] = field(default_factory=dict)
     catalog: Catalog | None = None      # None: the catalog could not be read (see errors)
     renderers: dict[str, Renderer] = field(default_factory=dict)
+    change_renderers: dict[str, Renderer] = field(default_factory=dict)
     answer_mappings: dict[str, list] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
 
@@ -110,6 +112,9 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
     for partner in cfg.partners.values():
         try:
             cfg.renderers[partner.id] = renderer_for(mappings_dir, partner, mappings, environ)
+            if partner.change_mapping:
+                cfg.change_renderers[partner.id] = renderer_for(mappings_dir, partner, mappings,
+                                                                environ, change=True)
             cfg.answer_mappings[partner.id] = _answer_mappings(mappings_dir, partner, mappings)
             pool.check(partner)
         except ConfigError as exc:
@@ -123,21 +128,29 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
 
 
 def renderer_for(mappings_dir: Path, partner: Partner, cache: dict | None = None,
-                 environ: dict | None = None) -> Renderer:
-    """The renderer writing ``partner``'s purchase orders with its mapping from ``mappings_dir``."""
+                 environ: dict | None = None, change: bool = False) -> Renderer:
+    """The renderer writing ``partner``'s purchase orders (``change``: its purchase-order
+    changes) with its mapping from ``mappings_dir``."""
     cache = {} if cache is None else cache
     if partner.po_format == "x12":
         from hub.adapters.mapping_files import load_x12_mapping
+        from hub.edi.x12.pochange860 import ChangeRenderer
         from hub.edi.x12.po850 import X12Renderer
-        path = _mapping_path(mappings_dir, partner, partner.x12.mapping)
+        name = partner.x12.change_mapping if change else partner.x12.mapping
+        path = _mapping_path(mappings_dir, partner, name)
         if path not in cache:
             cache[path] = load_x12_mapping(path)
-        return X12Renderer(partner, cache[path])
+        return (ChangeRenderer if change else X12Renderer)(partner, cache[path])
     from hub.adapters.xml_mapping_files import load_xml_mapping, resolve_secrets
-    from hub.edi.xml.po import XmlRenderer
-    path = _mapping_path(mappings_dir, partner, partner.xml.mapping)
+    from hub.edi.xml.po import CHANGE, PURCHASE_ORDER, XmlRenderer
+    path = _mapping_path(mappings_dir, partner, partner.xml.change_mapping if change else partner.xml.mapping)
     if path not in cache:
         cache[path] = load_xml_mapping(path)
+    wanted = CHANGE if change else PURCHASE_ORDER
+    if cache[path].document != wanted:
+        raise PartnerConfigError(partner.source, "xml.change_mapping" if change else "xml.mapping",
+                                 f"mappings/{path.name} reads a {cache[path].document}, not a "
+                                 f"{wanted}: its edihub:mapping says document=\"{cache[path].document}\"")
     return XmlRenderer(partner, cache[path], resolve_secrets(partner, environ))
 
 
@@ -225,6 +238,24 @@ class Hub:
                 uow.commit()
         return report
 
+    def change_file(self, path: Path, fmt: str = "auto", actor: str = "") -> ChangeFileReport:
+        """Take the changes of a JSON or JSON-lines file, streamed: each record is one change
+        naming its channel, channel_order_id and change_id."""
+        notes = ReadNotes()
+        report = ChangeFileReport(path.name)
+        try:
+            fmt = detect_format(path, fmt)
+            if fmt == "csv":
+                raise OrderFileError("changes are read from JSON or JSON lines, not CSV")
+            with open(path, "rb") as fh:
+                report = take_change_records(self.context, read_orders(fh, fmt, notes), path.name, actor)
+        except OSError as exc:
+            report.fatal = f"cannot read {path}: {exc.strerror or exc}"
+        except OrderFileError as exc:
+            report.fatal = str(exc)
+        report.fatal = report.fatal or notes.fatal
+        return report
+
     def receive_stream(self, stream, source: str, remote_name: str = "",
                        partner_id: str | None = None, beside: str = "") -> ReceiveReport:
         """Archive an inbound file from a stream (``beside`` another archived file, e.g. the AS2
@@ -285,6 +316,7 @@ class Hub:
                 c = self.context
                 c.partners, c.catalog, c.renderers, c.answer_mappings = (
                     cfg.partners, cfg.catalog, cfg.renderers, cfg.answer_mappings)
+                c.change_renderers = cfg.change_renderers
                 self.stamp = stamp
                 if then is not None:
                     then()
@@ -339,6 +371,7 @@ def bootstrap(home: Path | str | None = None, settings: Settings | None = None,
     pool = TransportPool(cfg.partners, factories, settings.home, settings.channels)
     context = HubContext(uow=lambda readonly=False: SqlUnitOfWork(engine, readonly), partners=cfg.partners,
                          catalog=cfg.catalog or Catalog([]), renderers=cfg.renderers,
+                         change_renderers=cfg.change_renderers,
                          channels=frozenset(settings.channels), review=settings.review,
                          routing=settings.routing, company=settings.company,
                          po_prefix=settings.po_prefix, clock=clock,

@@ -1,5 +1,6 @@
-"""The order API: ``POST /api/v1/orders``, ``GET /api/v1/orders/<channel>/<id>`` and
-``GET /api/v1/events`` (what happened to the channel's orders, after a cursor).
+"""The order API: ``POST /api/v1/orders``, ``GET /api/v1/orders/<channel>/<id>``,
+``GET /api/v1/events`` (what happened to the channel's orders, after a cursor) and
+``POST /api/v1/orders/<channel>/<id>/changes``.
 
 Each channel has its own bearer token; a token may only post and read its channel's orders
 and events.
@@ -163,6 +164,34 @@ def _public_view(order_id: int) -> dict:
     """What a channel may see of an order (hub.views.public)."""
     with _hub().uow(readonly=True) as uow:
         return order_document(uow.conn, order_id)
+
+
+@bp.post("/orders/<channel>/<path:channel_order_id>/changes")
+def post_change(channel: str, channel_order_id: str):
+    """Change or cancel an order of the token's channel; idempotent on the change_id."""
+    from hub.services.changes import CONFLICT, CREATED, INVALID, NOT_FOUND, request_change
+    from hub.views.changes import change_view
+    if channel != _channel_of_token():
+        return _error(403, "wrong_channel", "this token cannot change another channel's orders")
+    refused = _media_type_refused()
+    if refused:
+        return _error(415, "unsupported_media_type", refused.replace("the order", "the change"))
+    try:
+        data = json.loads(request.get_data(cache=False), parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _error(400, "invalid_json", f"the body is not JSON: {exc}")
+    except RecursionError:
+        return _error(400, "invalid_json", "the body is not a change: its JSON is nested too deeply")
+    result = request_change(_hub().context, channel, channel_order_id, data)
+    if result.status == NOT_FOUND:
+        return _error(404, "not_found", result.problems[0])
+    if result.status == INVALID:
+        return _error(422, "invalid_change", "the change was refused", problems=result.problems)
+    if result.status == CONFLICT:
+        return _error(409, "conflict", result.problems[0])
+    with _hub().uow(readonly=True) as uow:
+        view = change_view(uow.conn, result.order_change_id)
+    return jsonify(view), 201 if result.status == CREATED else 200
 
 
 @bp.app_errorhandler(HTTPException)

@@ -71,15 +71,17 @@ class InboundStore:
         self.conn.execute(update(i).where(i.c.id == interchange_id).values(
             state=state.value, done_at=now, last_error=error[:4000]))
 
-    def sent_sets(self, partner_id: str, group_controls: set[str]) -> dict[tuple[str, str], tuple[int, int]]:
-        """Our 850s to a partner by (GS06, ST02): (interchange id, purchase order id)."""
+    def sent_sets(self, partner_id: str, group_controls: set[str]) -> dict[tuple[str, str], tuple[int, int, str]]:
+        """Our 850s and 860s to a partner by (GS06, ST02): (interchange id, purchase order id,
+        document type)."""
         if not group_controls:
             return {}
         i = t.interchanges
-        rows = self.conn.execute(select(i.c.group_control, i.c.set_control, i.c.id, i.c.purchase_order_id)
+        rows = self.conn.execute(select(i.c.group_control, i.c.set_control, i.c.id, i.c.purchase_order_id,
+                                        i.c.doc_type)
                                  .where(i.c.direction == "out", i.c.partner_id == partner_id,
                                         i.c.group_control.in_(group_controls)))
-        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+        return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
 
     def record_acks(self, verdicts: list[tuple[int, str, int]]) -> None:
         """Note a 997/999 verdict on our interchanges: (our interchange id, status, the 997's id)."""

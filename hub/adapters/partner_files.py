@@ -24,8 +24,8 @@ _REQUIRED_COLUMNS = ("sku", "supplier", "supplier_item", "cost")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _SECRET_WORDS = ("password", "passphrase", "secret", "private_key", "token")
 _SUFFIX = {"": "", "lf": "\n", "crlf": "\r\n", "\n": "\n", "\r\n": "\r\n"}
-_DOCS_OUT = ("850",)
-_DOCS_IN = ("997", "999", "855", "856", "xml-confirmation", "xml-shipnotice")
+_DOCS_OUT = ("850", "860")
+_DOCS_IN = ("997", "999", "855", "856", "865", "xml-confirmation", "xml-shipnotice")
 
 
 def load_partners(directory: Path) -> dict[str, Partner]:
@@ -56,7 +56,7 @@ def load_partner(path: Path) -> Partner:
     inbound = _doc_list(docs, "inbound", _DOCS_IN, ("997", "855", "856"))
     acks, sla, cap = root.table("acks"), root.table("sla"), root.table("capacity")
     acks.allow("send_997", "expect_997")
-    sla.allow("ack_hours", "poack_hours", "asn_hours")
+    sla.allow("ack_hours", "poack_hours", "asn_hours", "change_hours")
     cap.allow("max_units_per_day")
     schedule = root.table("schedule")
     schedule.allow("poll")
@@ -70,6 +70,9 @@ def load_partner(path: Path) -> Partner:
     xml = _xml(root.table("xml")) if "xml" in root.data else None
     if po_format == "xml" and not xml.mapping:
         raise root.fail("xml.mapping", "po_format is \"xml\": name the mapping that writes its orders")
+    if "860" in outbound and not (x12 if po_format == "x12" else xml).change_mapping:
+        raise docs.fail("outbound", f"lists \"860\" but [{po_format}] names no change_mapping: "
+                                    "name the mapping that writes the partner's order changes")
     return Partner(
         id=pid,
         name=root.text("name"),
@@ -87,7 +90,7 @@ def load_partner(path: Path) -> Partner:
         send_997=acks.get("send_997", bool, False),
         expect_997=acks.get("expect_997", bool, po_format == "x12"),
         sla=Sla(*(sla.get(k, float, None, lambda v: v > 0, "hours above 0")
-                  for k in ("ack_hours", "poack_hours", "asn_hours"))),
+                  for k in ("ack_hours", "poack_hours", "asn_hours", "change_hours"))),
         max_units_per_day=cap.get("max_units_per_day", int, None, lambda v: v > 0),
         fields=dict(fields.data),
     )
@@ -120,7 +123,7 @@ def _x12(t: Table) -> X12Profile:
     t.allow("version", "sender_qualifier", "sender_id", "receiver_qualifier", "receiver_id",
             "gs_sender_id", "gs_receiver_id", "element_separator", "subelement_separator",
             "segment_terminator", "repetition_separator", "segment_suffix", "ack_requested",
-            "charset", "mapping")
+            "charset", "mapping", "change_mapping")
     qualifier = (lambda v: len(v) == 2 and v.isalnum(), "two letters or digits, e.g. ZZ, 01, 12")
     isa_id = (lambda v: 1 <= len(v) <= 15 and v.isprintable(), "1 to 15 characters")
     gs_id = (lambda v: 2 <= len(v) <= 15 and v.isprintable(), "2 to 15 characters")
@@ -145,6 +148,7 @@ def _x12(t: Table) -> X12Profile:
         charset=t.get("charset", str, "ascii", lambda v: v in ("ascii", "utf-8"),
                       "\"ascii\" or \"utf-8\""),
         mapping=t.text("mapping", "x12/850-4010.toml"),
+        change_mapping=t.get("change_mapping", str, ""),
     )
     # The writer's own rules: what it refuses to write is refused here, at load.
     from hub.edi.x12.writer import check_delimiters, check_envelope
@@ -161,7 +165,7 @@ def _key_named(problem: str, keys) -> str:
 
 
 def _xml(t: Table) -> XmlProfile:
-    t.allow("mapping", "params", "secret_params", "file_extension", "answers")
+    t.allow("mapping", "params", "secret_params", "file_extension", "answers", "change_mapping")
     params, secrets = t.table("params"), t.table("secret_params")
     for sub in (params, secrets):
         for key, value in sub.data.items():
@@ -170,7 +174,8 @@ def _xml(t: Table) -> XmlProfile:
     return XmlProfile(mapping=t.get("mapping", str, ""), params=dict(params.data),
                       secret_params=dict(secrets.data),
                       file_extension=t.get("file_extension", str, "xml", str.isalnum),
-                      answers=t.strings("answers", ()))
+                      answers=t.strings("answers", ()),
+                      change_mapping=t.get("change_mapping", str, ""))
 
 
 def _transport(t: Table) -> TransportConfig:

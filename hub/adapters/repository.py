@@ -280,7 +280,8 @@ def _order_from(r, lines: list[OrderLine]) -> Order:
                                    r["customer_phone"], r["prepaid"]),
                  ship_to=Address(r["ship_name"], r["ship_address1"], r["ship_address2"], r["ship_city"],
                                  r["ship_state"], r["ship_postal_code"], r["ship_country"]),
-                 lines=lines, id=r["id"], state=OrderState(r["state"]), hold_reason=r["hold_reason"])
+                 lines=lines, id=r["id"], state=OrderState(r["state"]), hold_reason=r["hold_reason"],
+                 requested_delivery=r.get("requested_delivery"))
 
 
 def _po_from(row, lines: list[PoLine]) -> PurchaseOrder:

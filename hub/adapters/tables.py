@@ -76,6 +76,7 @@ orders = Table(
     Column("content_hash", String(64), nullable=False),
     Column("payload", Text, nullable=False),            # canonical JSON as received
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("requested_delivery", Date),                   # set by a change from the channel
     UniqueConstraint("channel", "channel_order_id"),
     # Finding an order by any id (hub.views.orders.find_orders) and the dashboard's orders per
     # day: each an index lookup, not a scan of every order.
@@ -320,6 +321,48 @@ events = Table(
     Column("kind", String(40), nullable=False),
     Column("message", Text, nullable=False),
     Column("actor", String(80), nullable=False, server_default="hub"),
+)
+
+order_changes = Table(
+    "order_changes", metadata,
+    # A change or cancellation the channel (or an operator for the customer) asked for: the
+    # change_id is its idempotency key within the order.
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("channel", String(40), nullable=False),
+    Column("change_id", String(80), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("payload", Text, nullable=False),              # the change's canonical JSON
+    Column("state", String(20), nullable=False, index=True),   # requested, sent, accepted, ...
+    Column("source", String(20), nullable=False),          # api, file, console
+    Column("actor", String(80), nullable=False, server_default=""),
+    Column("result", Text, nullable=False, server_default="[]"),   # per line: JSON
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("order_id", "change_id"),
+)
+
+po_changes = Table(
+    "po_changes", metadata,
+    # A change as it applies to one purchase order: how its supplier hears of it (the unsent
+    # document replaced, an 860, the supplier's XML, by hand) and what the supplier answered.
+    Column("id", Integer, primary_key=True),
+    Column("order_change_id", ForeignKey("order_changes.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("purchase_order_id", ForeignKey("purchase_orders.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("mode", String(12), nullable=False),            # replaced, 860, xml, manual, none
+    Column("sequence", Integer, nullable=False, server_default="0"),   # BCH05; 0: no document
+    Column("purpose", String(2), nullable=False, server_default=""),   # BCH01: 01 or 04
+    Column("state", String(20), nullable=False, index=True),
+    Column("interchange_id", ForeignKey("interchanges.id", ondelete="SET NULL"), index=True),
+    Column("lines", Text, nullable=False, server_default="[]"),    # per PO line: JSON
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),                        # the document was delivered
+    Column("acked_at", UtcDateTime),                       # a 997/999 came for it
+    Column("answered_at", UtcDateTime),                    # settled: accepted or refused
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 order_events = Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from hub.adapters.change_store import ChangeStore
 from hub.adapters.config_store import ConfigStore
 from hub.adapters.inbound_store import InboundStore
 from hub.adapters.order_event_store import OrderEventStore
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.inbound = InboundStore(self.conn)
         self.users = UsersStore(self.conn)
         self.configs = ConfigStore(self.conn)
+        self.changes = ChangeStore(self.conn)
         self.order_events = OrderEventStore(self.conn)
         return self
 

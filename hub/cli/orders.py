@@ -1,4 +1,4 @@
-"""``edihub orders``: import files, show an order, release a held one."""
+"""``edihub orders``: import files, show an order, release a held one, change orders."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hub.cli.common import actor_option, err, fail, out, pass_home, print_report, progress_bar
 from hub.views import find_orders, matched_orders, order_view
+from hub.views.changes import changes_of_order
 
 
 @click.group()
@@ -46,6 +47,33 @@ def import_(home, file: Path, channel: str | None, fmt: str) -> None:
         raise SystemExit(1)
 
 
+@orders.command("change")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "json", "jsonl"]), default="auto",
+              show_default=True, help="File format; auto looks at the extension and content.")
+@actor_option
+@pass_home
+def change(home, file: Path, fmt: str, actor: str) -> None:
+    """Change or cancel orders from a JSON or JSON-lines file of changes.
+
+    Each record names its channel, channel_order_id and change_id, and carries what the
+    customer changed (as POST /api/v1/orders/<channel>/<id>/changes takes it; see
+    docs/orders.md). Records are taken one by one: a bad record is refused alone, with its
+    line, and filed as an Incident; taking the same file again changes nothing twice.
+    """
+    report = home.hub().change_file(file, fmt, actor)
+    for result in report.results:
+        if result.status in ("created", "unchanged"):
+            out.print(f"{result.source}: {result.message}", markup=False)
+        else:
+            err.print(result.message, markup=False)
+    if report.fatal:
+        err.print(f"{file.name}: {report.fatal}", markup=False)
+    out.print(report.summary(), markup=False)
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @orders.command()
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
@@ -56,6 +84,7 @@ def show(home, ref: str, as_json: bool) -> None:
     hub = home.hub()
     with hub.uow(readonly=True) as uow:
         view = order_view(uow.conn, one_order(uow.conn, ref))
+        view["changes"] = changes_of_order(uow.conn, view["id"])
     if as_json:
         out.print_json(json.dumps(view))
         return
@@ -208,6 +237,14 @@ def _print_view(v: dict) -> None:
             out.print(f"  #{d['id']} {d['direction']} {d['doc_type']} {d['control_number'] or '-'} "
                       f"{d['filename']}: {d['state']}{dup}"
                       f"{' - ' + d['last_error'] if d['last_error'] else ''}", markup=False)
+    for c in v.get("changes", []):
+        out.print(f"change {c['change_id']} ({c['source']}): {c['state']}", markup=False)
+        for ln in c["lines"]:
+            out.print(f"  line {ln['line_id']}: {ln['before']} -> {ln['after']}"
+                      + (f" ({ln['note']})" if ln["note"] else ""), markup=False)
+        for p in c["purchase_orders"]:
+            out.print(f"  {p['po_number']} {p['supplier']}: {p['how']}, {p['state']}"
+                      + (f" - {p['note']}" if p["note"] else ""), markup=False)
     for inc in v["incidents"]:
         out.print(f"incident #{inc['id']} [{inc['code']}] {inc['state']}: {inc['message']}", markup=False)
     out.print("timeline:")

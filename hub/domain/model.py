@@ -74,6 +74,7 @@ class Order:
     id: int | None = None
     state: OrderState = OrderState.RECEIVED
     hold_reason: str = ""
+    requested_delivery: date | None = None   # set by a change from the channel
 
     @property
     def key(self) -> tuple[str, str]:

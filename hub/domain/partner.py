@@ -25,6 +25,7 @@ class X12Profile:
     ack_requested: bool = False       # ISA14
     charset: str = "ascii"            # "ascii": non-ASCII letters are transliterated
     mapping: str = "x12/850-4010.toml"
+    change_mapping: str = ""          # the 860 mapping; empty: no X12 change documents
     authorization: tuple[str, str] = ("00", "")   # ISA01/ISA02
     security: tuple[str, str] = ("00", "")        # ISA03/ISA04
 
@@ -44,6 +45,7 @@ class XmlProfile:
     secret_params: dict[str, str] = field(default_factory=dict)
     file_extension: str = "xml"
     answers: tuple[str, ...] = ()     # inbound mappings for the partner's confirmations/ship notices
+    change_mapping: str = ""          # outbound mapping for purchase-order changes (empty: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class Sla:
     ack_hours: float | None = None    # 997/999 after our 850
     poack_hours: float | None = None  # 855 after our 850
     asn_hours: float | None = None    # first 856 after the 855 (or the 850)
+    change_hours: float | None = None  # the answer to our change (865, or 997); default poack_hours
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,17 @@ class Partner:
     def takes(self, doc_type: str) -> bool:
         """True if the partner file lists ``doc_type`` among the documents it receives."""
         return doc_type in self.outbound
+
+    @property
+    def change_mapping(self) -> str:
+        """The mapping writing this partner's purchase-order changes, or "" when it has none."""
+        profile = self.x12 if self.po_format == "x12" else self.xml
+        return profile.change_mapping if profile is not None else ""
+
+    @property
+    def answers_changes(self) -> bool:
+        """True when the partner answers our changes with an 865 (they wait for it)."""
+        return "865" in self.inbound
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Explicit state machines for orders, purchase orders, their lines and interchanges.
+"""Explicit state machines for orders, purchase orders, their lines, interchanges and changes.
 
 Each machine is a table ``{state: {allowed next states}}``; :func:`check` is the only way a
 state changes, so an illegal move always raises :class:`IllegalTransitionError` instead of
@@ -64,6 +64,21 @@ class InterchangeState(StrEnum):
     DUPLICATE = "duplicate"  # inbound, seen before: recorded, not applied
     REJECTED = "rejected"    # inbound, could not be read or applied; an Incident says why
     CANCELLED = "cancelled"  # outbound, withdrawn by an operator before it left (or replaced)
+
+
+class ChangeState(StrEnum):
+    """A change from the channel as it reaches one purchase order (and, summed up, the order)."""
+
+    REQUESTED = "requested"              # the order's: some supplier is not told yet
+    QUEUED = "queued"                    # the change document waits in the outbox
+    FAILED = "failed"                    # its delivery failed; an Incident says why
+    MANUAL = "manual"                    # no change document for this supplier: a person tells it
+    SENT = "sent"                        # delivered: waiting for the supplier's answer
+    APPLIED = "applied"                  # the document had not left: it was replaced
+    ACCEPTED = "accepted"
+    PARTLY_ACCEPTED = "partly_accepted"  # some lines accepted, some refused
+    REFUSED = "refused"                  # by the supplier, or by the hub for shipped units
+    REJECTED = "rejected"                # the supplier's 997/999 rejected the change document
 
 
 class IncidentState(StrEnum):
@@ -132,6 +147,19 @@ INTERCHANGE_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
     _I.REJECTED: frozenset({_I.RECEIVED}),  # an operator fixes the cause and reprocesses
     _I.PROCESSED: frozenset(),
     _I.DUPLICATE: frozenset(),
+}
+
+
+_C = ChangeState
+_ANSWERS = frozenset({_C.ACCEPTED, _C.PARTLY_ACCEPTED, _C.REFUSED, _C.REJECTED})
+CHANGE_TRANSITIONS: dict[StrEnum, frozenset[StrEnum]] = {
+    # An answer can overtake the record of delivery, as with purchase orders.
+    _C.QUEUED: frozenset({_C.SENT, _C.FAILED}) | _ANSWERS,
+    _C.FAILED: frozenset({_C.SENT}) | _ANSWERS,      # an operator retried it, and it went
+    _C.SENT: _ANSWERS,
+    _C.MANUAL: _ANSWERS - {_C.REJECTED},
+    _C.APPLIED: frozenset(), _C.ACCEPTED: frozenset(), _C.PARTLY_ACCEPTED: frozenset(),
+    _C.REFUSED: frozenset(), _C.REJECTED: frozenset(), _C.REQUESTED: frozenset(),
 }
 
 

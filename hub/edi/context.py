@@ -8,7 +8,7 @@ Values are strings already formatted for EDI (dates CCYYMMDD, decimals without e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,6 +33,8 @@ HEADER_FIELDS: dict[str, tuple[str, bool]] = {
     "order.placed_at_iso": ("time the customer ordered, ISO 8601 UTC", False),
     "order.currency": ("ISO 4217 currency code", False),
     "order.total": ("order value at the shop's prices", False),
+    "order.requested_delivery": ("delivery date the customer asked for, CCYYMMDD (empty: none)",
+                                 False),
     "customer.id": ("the channel's customer id", False),
     "customer.name": ("customer name", True),
     "customer.email": ("customer e-mail", False),
@@ -69,10 +71,13 @@ def partner_field(name: str) -> bool:
     return name.startswith("partner.") and len(name) > len("partner.")
 
 
-def is_free_text(name: str) -> bool:
-    """True if a field may be shortened to fit an element."""
-    spec = HEADER_FIELDS.get(name) or LINE_FIELDS.get(name)
-    return bool(spec and spec[1])
+def is_free_text(name: str, *tables: dict[str, tuple[str, bool]]) -> bool:
+    """True if a field may be shortened to fit an element (looked up in ``tables``, by default
+    the purchase order's fields)."""
+    for table in tables or (HEADER_FIELDS, LINE_FIELDS):
+        if name in table:
+            return table[name][1]
+    return False
 
 
 @dataclass(slots=True)
@@ -83,6 +88,9 @@ class PoContext:
     partner_id: str
     header: dict[str, str]
     lines: list[dict[str, str]]
+    # A change's purchase order as it now stands, line by line (``lines`` then holds the lines
+    # the change names): for layouts that resend the whole order, such as a cXML update.
+    items: list[dict[str, str]] = field(default_factory=list)
 
 
 def number(value: Decimal | int) -> str:
@@ -117,6 +125,8 @@ def build_context(po: PurchaseOrder, order: Order, partner: Partner,
         "order.placed_at_iso": order.placed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "order.currency": order.currency,
         "order.total": number(order.total()),
+        "order.requested_delivery": (order.requested_delivery.strftime("%Y%m%d")
+                                     if order.requested_delivery else ""),
         "customer.id": c.id,
         "customer.name": c.name,
         "customer.email": c.email,

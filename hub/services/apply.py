@@ -15,6 +15,8 @@ from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, app
 from hub.domain.documents import AckedSet, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
 from hub.domain.partner import Partner
+from hub.services.change_answers import changes_acknowledged, settle_acks
+from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
 from hub.edi.x12.glossary import code_meaning
 from hub.services.order_events import RecordedShipment, record, snapshot
@@ -59,6 +61,7 @@ class _Batch:
     arrived: list[str] = field(default_factory=list)          # overdue Incidents to resolve
     out: Outcome = field(default_factory=Outcome)
     links: list[dict] = field(default_factory=list)           # transaction sets -> their POs
+    change_acks: list[tuple[int, str, int, str]] = field(default_factory=list)   # 997s on our 860s
 
 
 def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: datetime) -> ApplyReport:
@@ -70,7 +73,7 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     pos = uow.repo.purchase_orders_by_number(numbers)
     sent = _sent_sets(uow, answers)
     pos.update({p.po_number: p for p in uow.repo.purchase_orders_by_id(
-        {pid for _, pid in sent.values() if pid}).values()})
+        {pid for _, pid, _ in sent.values() if pid}).values()})
     known_shipments = uow.inbound.shipment_exists(
         {(pos[o.po_number].id, a.parsed.document.shipment_id) for a in answers
          if isinstance(a.parsed.document, ShipNotice) for o in a.parsed.document.orders
@@ -92,6 +95,9 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     uow.inbound.add_line_acks(b.line_acks)
     uow.inbound.add_transaction_sets(b.links)
     uow.inbound.record_acks(b.verdicts)
+    # Orders whose changes a 997/999 settles: what their channels saw, before settling.
+    before.update(snapshot(uow, changes_acknowledged(uow, b.change_acks) - before.keys()))
+    settle_acks(uow, hub, b.change_acks, now)
     refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
@@ -103,8 +109,9 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     return report
 
 
-def _sent_sets(uow: UnitOfWork, answers: list[Answer]) -> dict[tuple[str, str, str], tuple[int, int]]:
-    """Our 850s that the batch's 997/999s talk about: (partner, GS06, ST02) -> (interchange, PO)."""
+def _sent_sets(uow: UnitOfWork, answers: list[Answer]) -> dict[tuple[str, str, str], tuple[int, int, str]]:
+    """Our 850s and 860s that the batch's 997/999s talk about: (partner, GS06, ST02) ->
+    (interchange, PO, document type)."""
     wanted: dict[str, set[str]] = {}
     for a in answers:
         if isinstance(a.parsed.document, FunctionalAck):
@@ -150,6 +157,12 @@ def _functional_ack(a: Answer, ack: FunctionalAck, sent: dict, by_id: dict, b: _
         if ours is not None and ours[1] is None:   # a test document: no order to move on
             _link(b, a, None)
             b.verdicts.append((ours[0], functional_ack_status(acked), a.interchange_id))
+            continue
+        if ours is not None and ours[2] in CHANGE_DOC_TYPES:   # our 860: it settles the change
+            _link(b, a, by_id.get(ours[1]))
+            status = functional_ack_status(acked)
+            b.verdicts.append((ours[0], status, a.interchange_id))
+            b.change_acks.append((ours[0], status, a.interchange_id, "; ".join(acked.errors)))
             continue
         po = by_id.get(ours[1]) if ours else None
         if po is None:

@@ -23,6 +23,8 @@ from hub.domain.model import IncidentDraft
 from hub.domain.retry import CircuitBreaker, backoff_seconds
 from hub.domain.states import PoState
 from hub.errors import DeliveryError, DeliveryWithdrawnError
+from hub.services.change_answers import record_deliveries
+from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.ports import HubContext
 
 LEASE = timedelta(minutes=5)
@@ -177,6 +179,7 @@ class Dispatcher:
             return
         now = self.hub.clock()
         incidents, sent_pos, failed_pos, events, recovered = [], [], [], [], set()
+        sent_changes, failed_changes = [], []   # change documents move their change, not their PO
         with self.hub.uow() as uow:
             outcomes = self._still_held(uow, outcomes, report)
             recorded = uow.outbox.mark_sent_many([(item.id, detail) for item, what, detail in outcomes
@@ -187,7 +190,9 @@ class Dispatcher:
                         report.sent += 1
                         report.already_present += bool(detail.get("already_present"))
                         recovered.add(item.partner_id)
-                        if item.purchase_order_id:
+                        if item.doc_type in CHANGE_DOC_TYPES:
+                            sent_changes.append(item.id)
+                        elif item.purchase_order_id:
                             sent_pos.append(item.purchase_order_id)
                         if detail.get("already_present"):
                             events.append(_event(now, item, "interchange.resend_recognised",
@@ -213,10 +218,13 @@ class Dispatcher:
                     incident = _delivery_incident(item, detail, self.max_attempts)
                     incidents.append(incident)
                     report.problems.append((item.partner_id or f"channel {item.channel}", incident.message))
-                    if item.purchase_order_id:
+                    if item.doc_type in CHANGE_DOC_TYPES:
+                        failed_changes.append(item.id)
+                    elif item.purchase_order_id:
                         failed_pos.append(item.purchase_order_id)
             uow.repo.advance_purchase_orders(sent_pos, PoState.SENT, now, "sent_at")
             uow.repo.advance_purchase_orders(failed_pos, PoState.FAILED, now)
+            record_deliveries(uow, self.hub, sent_changes, failed_changes, now)
             uow.repo.resolve_incidents([f"delivery:{p}" for p in recovered if p], now,
                                        "delivered again: the partner is reachable")
             # An Incident about a document that is in fact delivered closes itself (one that

@@ -22,6 +22,7 @@ from hub.services.inbound import Arrival, ReceiveReport
 from hub.services.ports import HubContext
 
 _FA = ("997", "999")
+_CHANGES = ("860", "xml-change")   # a change document moves its change, not its purchase order
 
 
 @dataclass
@@ -60,7 +61,8 @@ def retry_outbound(hub: HubContext, interchange_id: int, actor: str, reason: str
                                 "can be retried")
         if not uow.outbox.requeue(interchange_id, now):
             raise ActionRefused(f"{_name(doc)} is being sent right now: look again in a minute")
-        if doc["purchase_order_id"] and doc["state"] == InterchangeState.FAILED.value:
+        if doc["purchase_order_id"] and doc["state"] == InterchangeState.FAILED.value and \
+                doc["doc_type"] not in _CHANGES:
             uow.repo.advance_purchase_orders([doc["purchase_order_id"]], PoState.QUEUED, now)
         uow.repo.add_events([_event(now, doc, "document.retry", actor,
                                     f"{doc['doc_type']} {doc['control_number'] or ''} queued again by "
@@ -86,6 +88,11 @@ def resend_outbound(hub: HubContext, interchange_id: int, actor: str, reason: st
         if doc["doc_type"] in _FA:
             raise ActionRefused(f"{_name(doc)} is an acknowledgement: it answers one interchange of the "
                                 "partner's and is not sent again on its own")
+        if doc["doc_type"] in _CHANGES:
+            raise ActionRefused(f"{_name(doc)} is a change to a purchase order the supplier has: it is "
+                                "not sent again on its own (the same change twice could change the "
+                                "order twice); if the supplier lost it, tell it by other means and "
+                                "record its answer on the order page")
         waiting = uow.outbox.pending_resend(doc["id"])
         if waiting is not None:   # a form sent twice, or two people at once: one resend is enough
             raise ActionRefused(f"{_name(doc)} is being sent again already, as document #{waiting}")

@@ -21,6 +21,7 @@ from hub.errors import DocumentError
 from hub.services.ports import HubContext, UnitOfWork
 
 _MAX_CONTROL = 999_999_999  # ISA13 and GS06 are 9 digits; they wrap to 1 after this
+X12_SETS = ("850", "860")   # outbound X12 sets: their GS06/ST02 are kept for matching 997s
 
 
 def advance(number: int) -> int:
@@ -100,7 +101,7 @@ def queue(uow: UnitOfWork, hub: HubContext, routed: list[tuple[Order, dict]], no
     pos = _create_purchase_orders(uow, hub, routed, now, attempts or {})
     prepared = _prepare_documents(hub, pos, out, now)
     uow.repo.insert_purchase_orders([po for _, po in pos], now)
-    _queue_documents(uow, hub, prepared, out, now)
+    queue_documents(uow, hub, prepared, out, now)
     out.purchase_orders = [po for _, po in pos]
     stuck = {id(o): o for o, po in pos if po.state == PoState.NEEDS_ATTENTION}
     for order in stuck.values():
@@ -181,29 +182,33 @@ def _document_failed(order: Order, po: PurchaseOrder, exc: DocumentError, out: O
 
 
 def requeue_documents(uow: UnitOfWork, hub: HubContext, pairs: list[tuple[Order, PurchaseOrder]],
-                      now: datetime, out: Outcome, resend_of: dict[int, int] | None = None) -> None:
+                      now: datetime, out: Outcome, resend_of: dict[int, int] | None = None) -> dict[int, int]:
     """Build stored purchase orders' documents again, with new control numbers, and queue them
     (a PO whose lines changed before it left, or one sent again on request: ``resend_of`` maps
-    a PO id to the document it repeats)."""
+    a PO id to the document it repeats). Returns the new interchange id per PO id."""
     # Cancelled lines keep their place on the PO (their line numbers are not reused) but are
     # not sent: the document is built from the live lines only.
     live = [(order, dataclasses.replace(po, lines=[ln for ln in po.lines if ln.state != LineState.CANCELLED]))
             for order, po in pairs]
-    _queue_documents(uow, hub, _prepare_documents(hub, live, out, now), out, now, resend_of or {})
+    queued = queue_documents(uow, hub, _prepare_documents(hub, live, out, now), out, now, resend_of or {})
     for (_, po), (_, built) in zip(pairs, live, strict=True):
         po.state = built.state   # NEEDS_ATTENTION when the document could not be built
+    return queued
 
 
-def _queue_documents(uow: UnitOfWork, hub: HubContext,
-                     prepared: list[tuple[Order, PurchaseOrder, object]], out: Outcome,
-                     now: datetime, resend_of: dict[int, int] | None = None) -> None:
-    """Number and finish each partner's documents in turn, and put them in the outbox."""
+def queue_documents(uow: UnitOfWork, hub: HubContext,
+                    prepared: list[tuple[Order, PurchaseOrder, object]], out: Outcome,
+                    now: datetime, resend_of: dict[int, int] | None = None,
+                    renderers: dict | None = None, kind: str = "po.queued") -> dict[int, int]:
+    """Number and finish each partner's documents in turn, and put them in the outbox
+    (``renderers``: the change renderers for change documents); return the new interchange
+    id per purchase order id."""
     by_partner: dict[str, list] = defaultdict(list)
     for item in prepared:
         by_partner[item[1].partner_id].append(item)
-    rows, unsent = [], []
+    rows, unsent, owners = [], [], []
     for pid in sorted(by_partner):  # a fixed order: concurrent workers lock partners alike
-        renderer = hub.renderers[pid]
+        renderer = (renderers or hub.renderers)[pid]
         isa, gs, st = uow.repo.lock_control_numbers(pid)
         for order, po, body in by_partner[pid]:
             numbers = ControlNumbers(advance(isa), advance(gs), advance(st))
@@ -214,7 +219,7 @@ def _queue_documents(uow: UnitOfWork, hub: HubContext,
                 unsent.append((po.id, PoState.NEEDS_ATTENTION))
                 continue  # the numbers were not used: the next document takes them
             isa, gs, st = numbers.interchange, numbers.group, numbers.transaction
-            x12 = doc.doc_type == "850"
+            x12 = doc.doc_type in X12_SETS
             rows.append({"direction": "out", "partner_id": pid, "doc_type": doc.doc_type,
                          "control_number": doc.control_number, "purchase_order_id": po.id,
                          # GS06 and ST02 as written (ST02 padded to 4), for matching 997s
@@ -225,13 +230,15 @@ def _queue_documents(uow: UnitOfWork, hub: HubContext,
                          "size": len(doc.payload), "state": InterchangeState.QUEUED.value,
                          "created_at": now, "next_attempt_at": now,
                          "resend_of": (resend_of or {}).get(po.id)})
-            out.events.append(_event(now, order.id, po.id, "po.queued",
+            owners.append(po.id)
+            out.events.append(_event(now, order.id, po.id, kind,
                                      f"{po.po_number} queued for {pid} as {doc.doc_type} "
                                      f"{doc.control_number}"))
         uow.repo.set_control_numbers(pid, isa, gs, st)
-    uow.repo.insert_interchanges(rows)
+    ids = uow.repo.insert_interchanges(rows)
     uow.repo.set_purchase_order_states(unsent, now)
-    out.queued = len(rows)
+    out.queued += len(rows)
+    return dict(zip(owners, ids, strict=True))
 
 
 def _event(now: datetime, order_id: int | None, po_id: int | None, kind: str, message: str) -> dict:

@@ -35,6 +35,8 @@ class HubContext:
     catalog: Catalog
     renderers: dict[str, Renderer]
     channels: frozenset[str]
+    # Per partner with a change mapping, the renderer of its purchase-order changes (860, XML).
+    change_renderers: dict[str, Renderer] = field(default_factory=dict)
     review: ReviewRules = ReviewRules()
     routing: RoutingRules = RoutingRules()
     company: dict[str, str] = field(default_factory=dict)

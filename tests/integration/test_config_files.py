@@ -71,11 +71,11 @@ def test_a_wrong_value_is_located_at_its_key_in_the_text_given(hub, demo_home):
     # an unknown key, with the closest one suggested
     (('sender_qualifier = "ZZ"', 'sender_qualifer = "ZZ"'), 10, "did you mean 'sender_qualifier'"),
     # a wrong type
-    (("\nack_hours = 2\n", '\nack_hours = "two"\n'), 38, "must be a number"),
+    (("\nack_hours = 2\n", '\nack_hours = "two"\n'), 39, "must be a number"),
     # TOML syntax: the parser's own line
     (('name = "Acme Supply Co."', 'name = "Acme Supply Co.'), 3, "not valid TOML"),
     # a secret written in the file
-    (('[transport]\ntype = "folder"', '[transport]\ntype = "folder"\npassword = "hunter2"'), 26,
+    (('[transport]\ntype = "folder"', '[transport]\ntype = "folder"\npassword = "hunter2"'), 27,
      "secrets are never written in partner files"),
 ])
 def test_partner_file_mistakes_are_each_at_their_line(hub, demo_home, change, line, words):

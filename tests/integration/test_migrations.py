@@ -52,7 +52,7 @@ def store_at(engine, revision: str) -> None:
 
     from hub.adapters.db import alembic_config
     with engine.begin() as conn:
-        for table in ("order_events", "shipment_tracking", "audit_log", "users", "config_versions", "heartbeats",
+        for table in ("po_changes", "order_changes", "order_events", "shipment_tracking", "audit_log", "users", "config_versions", "heartbeats",
                       "transaction_sets", "incidents", "events", "shipment_lines", "shipments", "line_acks",
                       "interchanges", "po_lines", "purchase_orders", "order_lines", "orders", "counters",
                       "leases", "control_numbers", "alembic_version"):

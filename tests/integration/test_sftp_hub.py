@@ -172,3 +172,23 @@ def test_a_worker_held_past_its_lease_mid_upload_leaves_the_delivered_po_alone(
         assert uow.conn.scalar(select(t.purchase_orders.c.state)) == "sent"
     assert incidents(sftp_hub) == []
     assert (report.sent, report.retrying, report.failed, report.superseded) == (0, 0, 0, 1)
+
+
+def test_a_change_after_the_855_goes_out_as_an_860_over_sftp(sftp_hub, remote_dirs):
+    from hub.services.changes import request_change
+    [taken] = accept(sftp_hub.context, [Submission("t", acme_order(1))])
+    sftp_hub.dispatcher("w").run_once()
+    with sftp_hub.uow(readonly=True) as uow:
+        number = uow.conn.scalar(select(t.purchase_orders.c.po_number))
+    (remote_dirs["inbox"] / "poack.edi").write_bytes(
+        x12("855", "PR", [f"BAK*00*AC*{number}*20261125", "PO1*1*2*EA", "ACK*IA*2*EA"], 91))
+    assert [r.applied for r in sftp_hub.poll_inbox("acme").files] == [1]
+    result = request_change(sftp_hub.context, "webshop", "WS-1", {"change_id": "C1", "cancel": True})
+    assert result.status == "created"
+    assert sftp_hub.dispatcher("w").run_once().sent == 2     # the 860, and our 997 for their 855
+    with sftp_hub.uow(readonly=True) as uow:
+        doc = uow.conn.execute(select(t.interchanges.c.filename, t.interchanges.c.payload)
+                               .where(t.interchanges.c.doc_type == "860")).one()
+        state = uow.conn.scalar(select(t.po_changes.c.state))
+    assert (remote_dirs["outbox"] / doc.filename).read_bytes() == doc.payload
+    assert b"BCH*01*DS*" + number.encode() in doc.payload and state == "sent"

@@ -91,7 +91,8 @@ def test_acme_partner_values():
     acme = load_partner(SHIPPED_DIR / "acme.toml")
     assert acme.x12 == X12Profile("004010", "ZZ", "DEMORETAIL", "ZZ", "ACMESUPPLY", "DEMORETAIL",
                                   "ACMESUPPLY", "*", ">", "~", "^", "\n", False, "ascii",
-                                  "x12/850-4010.toml")
+                                  "x12/850-4010.toml", "x12/860-4010.toml")
+    assert acme.outbound == ("850", "860") and acme.change_mapping == "x12/860-4010.toml"
     assert (acme.test_mode, acme.send_997, acme.expect_997, acme.poll) == (True, True, True,
                                                                           "interval:1m")
     assert acme.sla == Sla(2.0, 24.0, 72.0)
@@ -362,11 +363,11 @@ def test_secrets_in_an_array_of_tables_are_refused(tmp_path):
 def test_unknown_document_types(tmp_path):
     err = partner_error(tmp_path, X12_PARTNER + '[documents]\noutbound = ["850", "810"]\n')
     assert (err.where, err.problem) == ("documents.outbound",
-                                        "unknown document type '810'; known: 850")
+                                        "unknown document type '810'; known: 850, 860")
     err = partner_error(tmp_path, X12_PARTNER + '[documents]\ninbound = ["997", "860"]\n')
     assert (err.where, err.problem) == (
         "documents.inbound",
-        "unknown document type '860'; known: 997, 999, 855, 856, xml-confirmation, "
+        "unknown document type '860'; known: 997, 999, 855, 856, 865, xml-confirmation, "
         "xml-shipnotice")
     err = partner_error(tmp_path, X12_PARTNER + '[documents]\ninbound = "997"\n')
     assert err.problem == "must be a list, got '997'"
@@ -546,3 +547,13 @@ def test_catalog_that_is_not_utf8_names_the_file(tmp_path):
     with pytest.raises(CatalogError) as info:
         load_catalog(path, PARTNERS)
     assert info.value.path == str(path)
+
+
+def test_change_documents_need_a_change_mapping(tmp_path):
+    err = partner_error(tmp_path, X12_PARTNER + '[documents]\noutbound = ["850", "860"]\n')
+    assert (err.where, err.problem) == ("documents.outbound", "lists \"860\" but [x12] names no change_mapping: "
+                                        "name the mapping that writes the partner's order changes")
+    text = X12_PARTNER.replace('[x12]\n', '[x12]\nchange_mapping = "x12/860-4010.toml"\n') + \
+        '[documents]\noutbound = ["850", "860"]\ninbound = ["997", "865"]\n\n[sla]\nchange_hours = 12\n'
+    p = load_partner(write(tmp_path, text))
+    assert (p.change_mapping, p.answers_changes, p.sla.change_hours) == ("x12/860-4010.toml", True, 12.0)

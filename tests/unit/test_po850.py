@@ -212,7 +212,7 @@ def test_empty_mandatory_element_is_refused_with_the_fix():
         render(acme(), "850-4010.toml", ctx)
     assert exc.value.position == "N3 01"
     assert "is empty but the element is mandatory; fill it, or add when = " \
-           "\"ship_to.address1\" to header[6] (N3)" in str(exc.value)
+           "\"ship_to.address1\" to header[7] (N3)" in str(exc.value)
 
 
 def test_purchase_order_without_lines_is_refused():

@@ -96,9 +96,10 @@ def test_missing_document_table():
     assert [p.where for p in problems] == ["document"]
 
 
-def test_transaction_must_be_850():
+def test_transaction_must_be_850_or_860():
     problem = only_problem(GOOD.replace('transaction = "850"', 'transaction = "855"'))
-    assert problem.where == "document.transaction" and "must be \"850\"" in problem.problem
+    assert problem.where == "document.transaction"
+    assert "(\"850\") or purchase order changes (\"860\")" in problem.problem
 
 
 def test_version_must_be_supported():

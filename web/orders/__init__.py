@@ -1,12 +1,13 @@
-"""Orders: find one by any id, read its whole story, correct, re-route or cancel it, take one by phone."""
+"""Orders: find one by any id, read its whole story, correct, re-route or cancel it, change it for
+the customer (out to the suppliers), take one by phone."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FieldList, FormField, HiddenField, IntegerField, SelectField,
-                     StringField)
+from wtforms import (BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField,
+                     SelectField, StringField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from hub.services.operations import (EDITABLE, cancel_line, cancel_order, edit_order, release_order,
@@ -14,6 +15,7 @@ from hub.services.operations import (EDITABLE, cancel_line, cancel_order, edit_o
 from hub.services.audit import ActionRefused
 from hub.services.phone import PhoneOrderRefused, new_phone_order_id, take_phone_order
 from hub.views import find_orders, matched_orders, order_view, orders_overview
+from hub.views.changes import changes_of_order
 from web.console import act, hub, role_required
 
 bp = Blueprint("orders", __name__, template_folder="templates", url_prefix="/orders")
@@ -63,13 +65,15 @@ def detail(order_id: int):
     h = hub()
     with h.uow(readonly=True) as uow:
         view = order_view(uow.conn, order_id)
+        changes = changes_of_order(uow.conn, order_id)
     if view is None:
         abort(404)
     suppliers = {ln["line_id"]: _suppliers_for(h, ln["sku"]) for ln in view["lines"]}
     has_pos = bool(view["purchase_orders"])
     return render_template("orders/detail.html", o=view, suppliers=suppliers, reason=ReasonForm(),
                            line_form=LineActionForm(), in_review=view["state"] in ("on_hold", "needs_attention")
-                           and not has_pos, has_pos=has_pos)
+                           and not has_pos, has_pos=has_pos, changes=changes,
+                           change_form=_change_form(view), settle_form=ReasonForm())
 
 
 @bp.post("/<int:order_id>/release")
@@ -117,6 +121,115 @@ def line_action(order_id: int, line_id: str, action: str):
     else:
         act(lambda: reroute_line(hub().context, order_id, line_id, form.supplier.data or "",
                                  current_user.name, form.reason.data, form.quantity.data))
+    return redirect(url_for(".detail", order_id=order_id))
+
+
+class LineChangeForm(FlaskForm):
+    """One line of a change: the units the customer wants from now on."""
+
+    class Meta:
+        csrf = False
+    quantity = IntegerField("Units wanted", validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+
+
+class ChangeForm(FlaskForm):
+    """A change the customer asked for, entered by an operator: it goes out as the channel's would."""
+
+    cancel_all = BooleanField("Cancel the whole order")
+    lines = FieldList(FormField(LineChangeForm), min_entries=0, max_entries=1000)
+    delivery_date = DateField("New delivery date", validators=[Optional()])
+    ship_name = StringField("Ship to (name)", validators=[Optional(), Length(max=120)])
+    address1 = StringField("Address", validators=[Optional(), Length(max=120)])
+    address2 = StringField("Address line 2", validators=[Optional(), Length(max=120)])
+    city = StringField("City", validators=[Optional(), Length(max=80)])
+    state = StringField("State", validators=[Optional(), Length(max=40)])
+    postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
+    country = StringField("Country", validators=[Optional(), Length(max=2)])
+    reason = StringField("Why (the customer's words; kept in the audit log)",
+                         validators=[DataRequired(), Length(max=240)])
+    change_id = HiddenField()   # given with the empty form: sent twice, it is still one change
+
+
+_SHIP = (("ship_name", "name"), ("address1", "address1"), ("address2", "address2"), ("city", "city"),
+         ("state", "state"), ("postal_code", "postal_code"), ("country", "country"))
+
+
+def _change_form(view: dict) -> ChangeForm:
+    """The change form of an order, filled with how the order stands now."""
+    form = ChangeForm(formdata=None)
+    form.change_id.data = f"console-{new_phone_order_id()}"
+    for line in view["lines"]:
+        form.lines.append_entry({"quantity": line["quantity"] - line["cancelled"]})
+    for name, key in _SHIP:
+        getattr(form, name).data = view["ship_to"][key]
+    return form
+
+
+@bp.post("/<int:order_id>/change")
+@role_required("operator")
+def change(order_id: int):
+    """Change or cancel an order as the customer asked: it reaches the suppliers as a
+    channel's change does (documents replaced, 860s, or a person tells them)."""
+    from hub.services.changes import CONFLICT, CREATED, INVALID, NOT_FOUND, UNCHANGED, request_change
+    h = hub()
+    with h.uow(readonly=True) as uow:
+        view = order_view(uow.conn, order_id)
+        taken = {c["change_id"]: c for c in changes_of_order(uow.conn, order_id)} if view else {}
+    if view is None:
+        abort(404)
+    form = ChangeForm()
+    if form.change_id.data in taken:   # the same form sent twice: the order has moved on since
+        flash(f"change {form.change_id.data} was already taken: {taken[form.change_id.data]['state']}", "ok")
+        return redirect(url_for(".detail", order_id=order_id))
+    if not form.validate_on_submit():
+        flash("The change needs a look: " + "; ".join(form_problems(form.errors)) + ". Nothing was changed.",
+              "error")
+        return redirect(url_for(".detail", order_id=order_id))
+    data = _change_data(form, view)
+    result = request_change(h.context, view["channel"], view["channel_order_id"], data, "console",
+                            current_user.name)
+    if result.status in (CREATED, UNCHANGED):
+        flash(result.message, "ok")
+    elif result.status in (INVALID, CONFLICT, NOT_FOUND):
+        flash("The change was refused: " + "; ".join(result.problems), "error")
+    return redirect(url_for(".detail", order_id=order_id))
+
+
+def _change_data(form: ChangeForm, view: dict) -> dict:
+    """The change as the channel would send it: only what differs from the order as it is."""
+    data: dict = {"change_id": form.change_id.data or f"console-{new_phone_order_id()}",
+                  "reason": form.reason.data}
+    if form.cancel_all.data:
+        data["cancel"] = True
+        return data
+    lines = [{"line_id": line["line_id"], "quantity": entry.form.quantity.data}
+             for entry, line in zip(form.lines, view["lines"])
+             if entry.form.quantity.data is not None and
+             entry.form.quantity.data != line["quantity"] - line["cancelled"]]
+    if lines:
+        data["lines"] = lines
+    ship_to = {key: (getattr(form, name).data or "").strip() for name, key in _SHIP}
+    ship_to["country"] = ship_to["country"].upper()
+    if any(ship_to[key] != (view["ship_to"][key] or "") for key in ship_to):
+        data["ship_to"] = ship_to
+    if form.delivery_date.data:
+        data["requested_delivery_date"] = form.delivery_date.data.isoformat()
+    return data
+
+
+@bp.post("/<int:order_id>/changes/<int:po_change_id>/<answer>")
+@role_required("operator")
+def settle(order_id: int, po_change_id: int, answer: str):
+    """Record the supplier's answer to a change, given by other means (phone, e-mail)."""
+    from hub.services.change_answers import settle_by_operator
+    if answer not in ("accepted", "refused"):
+        abort(404)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        act(lambda: settle_by_operator(hub().context, po_change_id, answer == "accepted", current_user.name,
+                                       form.reason.data))
+    else:
+        flash("Say how the supplier answered (a note): nothing was recorded.", "error")
     return redirect(url_for(".detail", order_id=order_id))
 
 

@@ -1,5 +1,5 @@
-"""X12 data elements: the dictionary for every segment an 850 mapping may use (004010 and
-005010), and how a value is written for each element type (R, N0, N2, DT, TM).
+"""X12 data elements: the dictionary for every segment an 850 or 860 mapping may use (004010
+and 005010), and how a value is written for each element type (R, N0, N2, DT, TM).
 
 Each segment is a tuple of :class:`ElementSpec`, one per element position: the data element
 number, its type, its minimum and maximum length, and whether the standard makes it mandatory
@@ -22,6 +22,15 @@ References checked (segment layouts, then lengths):
   004010. Where they differ: 127 Reference Identification is AN 1/30 in 004010 and 1/50 in
   005010 (Stedi x12-004020 vs x12-004030 C040, the 004010 guides); 364 Communication Number
   is AN 1/80 in 004010 and 1/256 in 005010.
+* 860 segments (BCH, POC): element numbers, types and lengths from the 004010 860 guides at
+  zenbridge.io (edi-dictionary X12/4010/860, BCH: 353 92 324 328 327 373 326 367 127 373 373
+  1166 786 587 640 1232) and edi.hersheys.com (8604010, BCH and POC), the 004040 860 page at
+  ws2.segment.co.il (POC: 27 elements, POC05 the composite C001 whose first component is 355)
+  and kasoftware.com's X12 schema for release 00403 (POC03 330 R 1/15, POC04 671 R 1/9). The
+  005010 layouts are bots-edi/bots-grammars ``x12/5010/records005010.py`` (BCH and POC the
+  same as 004010 but BCH09, element 127, AN 1/50), whose 004010 records agree too; element 330
+  became 380 "Quantity" only in later releases (005050 at doc.chinlinktech.com). Relational
+  rules: the 003020-003060 pages at stedi.com (C030405: POC03 needs POC04 and POC05).
 """
 
 from __future__ import annotations
@@ -83,6 +92,8 @@ _ELEMENTS_4010: dict[str, tuple[str, int, int]] = {
     "933": ("AN", 1, 264), "934": ("ID", 2, 2), "522": ("ID", 1, 3), "782": ("R", 1, 18),
     "478": ("ID", 1, 1), "354": ("N0", 1, 6), "347": ("R", 1, 10), "81": ("R", 1, 10),
     "183": ("R", 1, 8),
+    # BCH, POC (860)
+    "327": ("AN", 1, 8), "326": ("AN", 1, 45), "670": ("ID", 2, 2), "671": ("R", 1, 9),
 }
 
 # Where the 005010 dictionary differs from 004010.
@@ -119,6 +130,10 @@ _LAYOUTS: dict[str, str] = {
     "MSG": "933! 934 1470",
     "AMT": "522! 782! 478",
     "CTT": "354! 347 81 355 183 355 352",
+    # 860: BCH06 is the PO date, BCH11 the date of the change request.
+    "BCH": "353! 92! 324! 328 327 373! 326 367 127 373 373 1166 786 587 640 1232",
+    # POC05 is the composite C001; only its first component (355, the unit) is written.
+    "POC": f"350 670! 330 671 C001/355 212 639 {_PRODUCT_IDS}",
 }
 _LAYOUTS_5010: dict[str, str] = {
     "ISA": _LAYOUTS["ISA"].replace("I10!", "I65!"),   # ISA11 becomes the repetition separator
@@ -139,6 +154,9 @@ class ElementSpec:
     min: int
     max: int
     mandatory: bool
+    # A composite of which only the first component is written ("C001" for POC05): the
+    # element holds that component alone, so it needs no sub-element separator.
+    composite: str = ""
 
     @property
     def position(self) -> str:
@@ -157,9 +175,10 @@ def _build(version: str) -> dict[str, tuple[ElementSpec, ...]]:
     for seg_id, layout in layouts.items():
         specs = []
         for pos, token in enumerate(layout.split(), start=1):
-            number = token.rstrip("!")
+            composite, _, number = token.rstrip("!").rpartition("/")
             typ, lo, hi = dictionary[number]
-            specs.append(ElementSpec(f"{seg_id}{pos:02d}", number, typ, lo, hi, token.endswith("!")))
+            specs.append(ElementSpec(f"{seg_id}{pos:02d}", number, typ, lo, hi, token.endswith("!"),
+                                     composite))
         segments[seg_id] = tuple(specs)
     return segments
 

@@ -2,7 +2,7 @@
 
 Segment names, element layouts, composites and element names come from
 ``glossary_data/x12.toml`` and pyx12's own element dictionary (``pyx12/map/dataele.xml``);
-code meanings from ``glossary_data/codes.json``. The segments the 850 writer knows are laid out
+code meanings from ``glossary_data/codes.json``. The segments the 850/860 writer knows are laid out
 from its dictionary (:mod:`hub.edi.x12.elements`), so the viewer and the writer agree on them. Where
 each fact comes from is written at the top of the data files.
 
@@ -96,7 +96,9 @@ def code_meaning(number: str, code: str) -> str:
 @cache
 def _positions(seg_id: str, dictionary_release: str) -> tuple[Position, ...]:
     spec = segment_spec(dictionary_release, seg_id)
-    numbers = tuple(e.number for e in spec) if spec is not None else _layouts().get(seg_id, ())
+    # A composite the writer fills only the first component of is still that composite here.
+    numbers = tuple(e.composite or e.number for e in spec) if spec is not None else \
+        _layouts().get(seg_id, ())
     return tuple(_position(number) for number in numbers)
 
 

@@ -1,9 +1,11 @@
 """X12 mapping files: parse the TOML, check it against the element dictionary, compile it.
 
-A mapping lists the segments of an 850 between ST and SE: ``[[header]]`` once per document,
-``[[line]]`` once per PO line, ``[[summary]]`` once after the lines. Each element is fixed text
-or a template with ``{field}`` placeholders; the format is described in mappings/README.md.
-Every problem is collected, so an integration engineer fixes a file in one pass.
+A mapping lists the segments of an 850 (purchase order) or an 860 (purchase order change)
+between ST and SE: ``[[header]]`` once per document, ``[[line]]`` once per PO line (for an
+860: per line the change names), ``[[summary]]`` once after the lines. Each element is fixed
+text or a template with ``{field}`` placeholders; the format is described in
+mappings/README.md. Every problem is collected, so an integration engineer fixes a file in
+one pass.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Callable
 
+from hub.edi.change import CHANGE_HEADER_FIELDS, CHANGE_LINE_FIELDS
 from hub.edi.context import HEADER_FIELDS, LINE_FIELDS, is_free_text, partner_field
 from hub.edi.x12.elements import (ENVELOPE_SEGMENTS, VERSIONS, ElementSpec, UnfitValue,
                                format_typed, segment_ids, segment_spec)
@@ -23,12 +26,36 @@ SECTIONS = ("header", "line", "summary")
 _TOP_KEYS = ("document", *SECTIONS)
 _DOCUMENT_KEYS = ("transaction", "version", "description")
 _SEGMENT_KEYS = ("id", "elements", "when")
-_KNOWN_FIELDS = (*HEADER_FIELDS, *LINE_FIELDS)
 # "{{" and "}}" are literal braces; "{name}" is a field; a lone brace is a mistake.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 Part = str | tuple[str, bool]   # literal text, or (field name, is a line field)
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """What a mapping of one transaction set writes: its envelope ids, its first segments and
+    the fields its templates may use."""
+
+    set_id: str                     # ST01
+    functional_id: str              # GS01
+    begins: str                     # the first [[header]] segment
+    line_begins: str                # the first [[line]] segment
+    header_fields: dict[str, tuple[str, bool]]
+    line_fields: dict[str, tuple[str, bool]]
+    writes: str                     # for messages: "purchase orders"
+
+    def free_text(self, name: str) -> bool:
+        """True if the field may be shortened to fit an element."""
+        return is_free_text(name, self.header_fields, self.line_fields)
+
+
+TRANSACTIONS = {
+    "850": Transaction("850", "PO", "BEG", "PO1", HEADER_FIELDS, LINE_FIELDS, "purchase orders"),
+    "860": Transaction("860", "PC", "BCH", "POC", CHANGE_HEADER_FIELDS, CHANGE_LINE_FIELDS,
+                       "purchase order changes"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +96,7 @@ class SegmentRule:
 
 @dataclass(frozen=True, slots=True)
 class X12Mapping:
-    """A checked X12 850 mapping, ready to be bound to a partner by the renderer."""
+    """A checked X12 850 or 860 mapping, ready to be bound to a partner by the renderer."""
 
     path: str
     version: str
@@ -77,6 +104,12 @@ class X12Mapping:
     header: tuple[SegmentRule, ...]
     line: tuple[SegmentRule, ...]
     summary: tuple[SegmentRule, ...]
+    transaction: str = "850"
+
+    @property
+    def spec(self) -> Transaction:
+        """The transaction set the mapping writes."""
+        return TRANSACTIONS[self.transaction]
 
     def rules(self) -> tuple[SegmentRule, ...]:
         """Every segment rule, header first."""
@@ -133,31 +166,35 @@ def _read(text: str, path: str) -> tuple[X12Mapping | None, list[MappingError]]:
         if key not in _TOP_KEYS:
             problems.add(key, f"unknown top-level key {key!r}{_suggest(key, _TOP_KEYS)}; a mapping "
                               "has [document], [[header]], [[line]] and [[summary]]")
-    version, description = _check_document(data.get("document"), problems)
+    version, description, spec = _check_document(data.get("document"), problems)
     # With no usable version the segments are still checked, against 004010, so one pass
     # reports everything; the mapping itself is refused for the version problem anyway.
-    sections = {name: _check_section(name, data.get(name, []), version or VERSIONS[0], problems)
+    sections = {name: _check_section(name, data.get(name, []), version or VERSIONS[0], spec,
+                                     problems)
                 for name in SECTIONS}
-    _check_structure(sections, problems)
+    _check_structure(sections, spec, problems)
     if problems:
         return None, problems
     return X12Mapping(path, version, description, sections["header"], sections["line"],
-                      sections["summary"]), problems
+                      sections["summary"], spec.set_id), problems
 
 
-def _check_document(table: object, problems: _Problems) -> tuple[str, str]:
-    """The [document] table: transaction 850, a supported version, an optional description."""
+def _check_document(table: object, problems: _Problems) -> tuple[str, str, Transaction]:
+    """The [document] table: transaction 850 or 860, a supported version, a description."""
     if not isinstance(table, dict):
         problems.add("document", "the [document] table is missing; it names transaction = \"850\" "
-                                 "and version = \"004010\" or \"005010\"")
-        return "", ""
+                                 "(or \"860\") and version = \"004010\" or \"005010\"")
+        return "", "", TRANSACTIONS["850"]
     for key in table:
         if key not in _DOCUMENT_KEYS:
             problems.add(f"document.{key}", f"unknown key{_suggest(key, _DOCUMENT_KEYS)}; "
                                             "[document] takes transaction, version, description")
-    if table.get("transaction") != "850":
+    spec = TRANSACTIONS.get(table.get("transaction"))
+    if spec is None:
         problems.add("document.transaction", f"{_given(table, 'transaction')}; X12 mappings "
-                                             "write purchase orders, so it must be \"850\"")
+                                             "write purchase orders (\"850\") or purchase order "
+                                             "changes (\"860\")")
+        spec = TRANSACTIONS["850"]
     version = table.get("version")
     if version not in VERSIONS:
         problems.add("document.version", f"{_given(table, 'version')}; write \"004010\" or "
@@ -167,10 +204,10 @@ def _check_document(table: object, problems: _Problems) -> tuple[str, str]:
     if not isinstance(description, str):
         problems.add("document.description", "must be text in quotes")
         description = ""
-    return version, description
+    return version, description, spec
 
 
-def _check_section(name: str, tables: object, version: str,
+def _check_section(name: str, tables: object, version: str, spec: Transaction,
                    problems: _Problems) -> tuple[SegmentRule, ...]:
     """One of [[header]], [[line]], [[summary]]: a list of segment tables."""
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
@@ -178,13 +215,13 @@ def _check_section(name: str, tables: object, version: str,
         return ()
     rules = []
     for index, table in enumerate(tables, start=1):
-        rule = _check_segment(name, index, table, version, problems)
+        rule = _check_segment(name, index, table, version, spec, problems)
         if rule:
             rules.append(rule)
     return tuple(rules)
 
 
-def _check_segment(section: str, index: int, table: dict, version: str,
+def _check_segment(section: str, index: int, table: dict, version: str, spec: Transaction,
                    problems: _Problems) -> SegmentRule | None:
     """One segment table: a known id, its elements, and an optional ``when``."""
     where = f"{section}[{index}]"
@@ -209,45 +246,46 @@ def _check_segment(section: str, index: int, table: dict, version: str,
     if not isinstance(elements, list) or not elements:
         problems.add(where, "needs elements = [\"...\", ...], one entry per element")
         return None
-    when = _check_when(table.get("when", ()), section, where, problems)
+    when = _check_when(table.get("when", ()), section, where, spec, problems)
     if specs is None or seg_id in ENVELOPE_SEGMENTS:
         return None
     if len(elements) > len(specs):
         problems.add(where, f"{seg_id} has {len(specs)} elements in {version} but the mapping "
                             f"gives {len(elements)}; remove the extra ones")
     slots = []
-    for pos, spec in enumerate(specs, start=1):
+    for pos, element in enumerate(specs, start=1):
         raw = elements[pos - 1] if pos <= len(elements) else ""
-        slot = _check_element(raw, spec, section, f"{where} element {pos}", problems)
+        slot = _check_element(raw, element, section, f"{where} element {pos}", spec, problems)
         if slot:
             slots.append(slot)
     return SegmentRule(section, index, seg_id, tuple(slots[:len(elements)]), when)
 
 
-def _check_when(value: object, section: str, where: str, problems: _Problems) -> tuple[str, ...]:
+def _check_when(value: object, section: str, where: str, transaction: Transaction,
+                problems: _Problems) -> tuple[str, ...]:
     """``when``: one field name or a list of them."""
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         problems.add(f"{where} when", "must be a field name in quotes, or a list of them")
         return ()
     for name in names:
-        _check_field(name, section, f"{where} when", problems)
+        _check_field(name, section, f"{where} when", transaction, problems)
     return tuple(names)
 
 
 def _check_element(raw: object, spec: ElementSpec, section: str, where: str,
-                   problems: _Problems) -> Slot | None:
+                   transaction: Transaction, problems: _Problems) -> Slot | None:
     """One element: literal or template, known fields, and literal type and length."""
     if not isinstance(raw, str):
         problems.add(where, f"is {raw!r}; write every element as text in quotes, e.g. \"{raw}\"")
         return None
     try:
-        parts = _parse_template(raw)
+        parts = _parse_template(raw, transaction.line_fields)
     except ValueError as exc:
         problems.add(where, str(exc))
         return None
     fields = [p for p in parts if not isinstance(p, str)]
-    if not all([_check_field(name, section, where, problems) for name, _ in fields]):
+    if not all([_check_field(name, section, where, transaction, problems) for name, _ in fields]):
         return None   # every unknown field is reported, not just the first
     if spec.type == "C" and raw:
         problems.add(where, f"{spec.ref} is a composite ({spec.number}), which the hub does not "
@@ -261,21 +299,23 @@ def _check_element(raw: object, spec: ElementSpec, section: str, where: str,
         elif literal:
             _check_literal(literal, spec, where, problems)
         return Slot(spec, raw, tuple(parts), False, literal, None, False, None)
-    free = all(is_free_text(name) for name, _ in fields)
+    free = all(transaction.free_text(name) for name, _ in fields)
     if len(parts) == 1:
         key, in_line = fields[0]
         return Slot(spec, raw, tuple(parts), free, None, key, in_line, None)
     return Slot(spec, raw, tuple(parts), free, None, None, False, _compile_getter(tuple(parts)))
 
 
-def _check_field(name: str, section: str, where: str, problems: _Problems) -> bool:
+def _check_field(name: str, section: str, where: str, transaction: Transaction,
+                 problems: _Problems) -> bool:
     """A field name is known, and line fields appear only in [[line]] segments."""
-    if name not in HEADER_FIELDS and name not in LINE_FIELDS and not partner_field(name):
-        problems.add(where, f"unknown field {name!r}{_suggest(name, _KNOWN_FIELDS)}; the fields are "
-                            "listed in mappings/README.md, and partner.<key> reads the partner "
-                            "file's [fields]")
+    header, lines = transaction.header_fields, transaction.line_fields
+    if name not in header and name not in lines and not partner_field(name):
+        problems.add(where, f"unknown field {name!r}{_suggest(name, [*header, *lines])}; the fields "
+                            f"of an {transaction.set_id} are listed in mappings/README.md, and "
+                            "partner.<key> reads the partner file's [fields]")
         return False
-    if name in LINE_FIELDS and section != "line":
+    if name in lines and section != "line":
         problems.add(where, f"{name!r} is a line field, which only [[line]] segments can use")
         return False
     return True
@@ -303,19 +343,22 @@ def _check_literal(literal: str, spec: ElementSpec, where: str, problems: _Probl
                                 f"(type {spec.type}); write it that way")
 
 
-def _check_structure(sections: dict[str, tuple[SegmentRule, ...]], problems: _Problems) -> None:
-    """An 850 starts with BEG, and each line with PO1; neither appears anywhere else."""
+def _check_structure(sections: dict[str, tuple[SegmentRule, ...]], spec: Transaction,
+                     problems: _Problems) -> None:
+    """An 850 starts with BEG and each line with PO1 (an 860: BCH and POC); neither appears
+    anywhere else."""
     header, line = sections["header"], sections["line"]
-    if not header or header[0].id != "BEG":
-        problems.add("header[1]", "an 850 starts with BEG after ST; make the first [[header]] "
-                                  "segment id = \"BEG\"")
-    if not line or line[0].id != "PO1":
-        problems.add("line[1]", "each purchase-order line starts with PO1; make the first "
-                                "[[line]] segment id = \"PO1\"")
+    begins, line_begins, set_id = spec.begins, spec.line_begins, spec.set_id
+    if not header or header[0].id != begins:
+        problems.add("header[1]", f"an {set_id} starts with {begins} after ST; make the first "
+                                  f"[[header]] segment id = \"{begins}\"")
+    if not line or line[0].id != line_begins:
+        problems.add("line[1]", f"each line of an {set_id} starts with {line_begins}; make the "
+                                f"first [[line]] segment id = \"{line_begins}\"")
     for rule in header[1:] + line[1:] + sections["summary"]:
-        if rule.id in ("BEG", "PO1"):
+        if rule.id in (begins, line_begins):
             problems.add(rule.where, f"{rule.id} may only be the first segment of "
-                                     f"[[{'header' if rule.id == 'BEG' else 'line'}]]")
+                                     f"[[{'header' if rule.id == begins else 'line'}]]")
 
 
 def _given(table: dict, key: str) -> str:
@@ -323,7 +366,7 @@ def _given(table: dict, key: str) -> str:
     return f"is {table[key]!r}" if key in table else "is missing"
 
 
-def _parse_template(text: str) -> list[Part]:
+def _parse_template(text: str, line_fields: dict = LINE_FIELDS) -> list[Part]:
     """Split ``"{a} and {b}"`` into literal text and (field, is_line) parts; ValueError if broken."""
     parts: list[Part] = []
     pending: list[str] = []
@@ -344,7 +387,7 @@ def _parse_template(text: str) -> list[Part]:
                 parts.append("".join(pending))
             pending = []
             name = match.group(1).strip()
-            parts.append((name, name in LINE_FIELDS))
+            parts.append((name, name in line_fields))
     if "".join(pending) + text[pos:]:
         parts.append("".join(pending) + text[pos:])
     return parts

@@ -1,4 +1,5 @@
 """The X12 850 renderer: a partner's mapping applied to one purchase order, then enveloped.
+(The 860 renderer in pochange860.py is the same machine with an 860 mapping.)
 
 Construction binds a mapping to a partner once: partner constants are resolved, fixed values
 are checked against the partner's delimiters, and every segment becomes a tuple the hot path
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.domain.partner import Partner
-from hub.edi.context import LINE_FIELDS, PoContext
+from hub.edi.context import PoContext
 from hub.edi.document import ControlNumbers, RenderedDocument, document_filename
 from hub.edi.x12.elements import UnfitValue
 from hub.edi.x12.mapping import SegmentRule, Slot, X12Mapping
@@ -43,12 +44,19 @@ class X12Renderer:
     """Renders purchase orders as X12 850 for one partner with one mapping."""
 
     doc_type = "850"
+    mapping_key = "mapping"          # the [x12] key naming the mapping, for messages
 
     def __init__(self, partner: Partner, mapping: X12Mapping):
         profile = partner.x12
         if profile is None:
             raise PartnerConfigError(partner.source, "x12", f"partner {partner.id} has no [x12] "
-                                     "table, so it cannot receive X12 850s")
+                                     f"table, so it cannot receive X12 {self.doc_type}s")
+        if mapping.transaction != self.doc_type:
+            raise PartnerConfigError(partner.source, f"x12.{self.mapping_key}",
+                                     f"{mapping.path} writes {mapping.transaction}s, but "
+                                     f"x12.{self.mapping_key} names the mapping for "
+                                     f"{self.doc_type}s; pick a mapping whose [document] says "
+                                     f"transaction = \"{self.doc_type}\"")
         if mapping.version != profile.version:
             raise MappingError(mapping.path, "document.version",
                                f"the mapping writes {mapping.version} but partner {partner.id} "
@@ -60,7 +68,10 @@ class X12Renderer:
         self.partner, self.mapping = partner, mapping
         self._syntax = Syntax(profile)
         self._fit, self._unsafe = self._syntax.fit, self._syntax.unsafe
-        self._envelope = Envelope(profile, partner.test_mode, self._syntax)
+        spec = mapping.spec
+        self._line_fields = spec.line_fields
+        self._envelope = Envelope(profile, partner.test_mode, self._syntax, spec.functional_id,
+                                  spec.set_id)
         constants = {"partner.id": partner.id, "partner.name": partner.name,
                      **{f"partner.{k}": v for k, v in partner.fields.items()}}
         self._header = self._bind_all(mapping.header, constants)
@@ -70,8 +81,10 @@ class X12Renderer:
     def prepare(self, ctx: PoContext) -> PreparedX12:
         """Check the PO's values against the mapping and lay out the body; raise DocumentError."""
         if not ctx.lines:
-            raise DocumentError(f"purchase order {ctx.po_number} has no lines; an 850 needs at "
-                                "least one PO1, so route at least one line to this supplier")
+            raise DocumentError(f"purchase order {ctx.po_number} has no lines; an "
+                                f"{self.doc_type} needs at least one {self.mapping.spec.line_begins}"
+                                + (", so route at least one line to this supplier"
+                                   if self.doc_type == "850" else ""))
         out: list[str] = []
         header = ctx.header
         for bound in self._header:
@@ -98,8 +111,8 @@ class X12Renderer:
                             prepared.segments))
         isa13 = f"{numbers.interchange:09d}"
         return RenderedDocument(
-            doc_type="850", payload=text.encode(self._syntax.charset),
-            filename=document_filename(self.partner.id, "850", isa13, "edi"),
+            doc_type=self.doc_type, payload=text.encode(self._syntax.charset),
+            filename=document_filename(self.partner.id, self.doc_type, isa13, "edi"),
             content_type=CONTENT_TYPE, control_number=isa13)
 
     def _lay_out(self, bound: Bound, header: dict, line: dict | None, po_number: str,
@@ -155,7 +168,7 @@ class X12Renderer:
                 if not constants.get(name):
                     return None   # a partner without the value never sends this segment
             else:
-                when.append((name, name in LINE_FIELDS))
+                when.append((name, name in self._line_fields))
         fixed, fields = [], []
         for index, slot in enumerate(rule.slots):
             value = self._constant(rule, slot, constants)

@@ -1,9 +1,12 @@
-"""Supplier XML purchase orders: the canonical PO XML, XSLT mappings over it, and their renderer.
+"""Supplier XML purchase orders and changes: the canonical XML, XSLT mappings over it, and
+their renderer.
 
 A PO's :class:`~hub.edi.context.PoContext` becomes one canonical XML document in our own
 namespace (see ``mappings/xml/README.md``); the partner's mapping, an XSLT stylesheet run with
-access control, turns it into the supplier's layout. A mapping declares the fields it needs
-and the parameters it takes in a top-level ``<edihub:mapping>`` element, so it is one file.
+access control, turns it into the supplier's layout. A purchase-order change is the same with
+root ``purchase-order-change``, the ``change`` fields and the lines the change names
+(hub.edi.change). A mapping declares which document it reads, the fields it needs and the
+parameters it takes in a top-level ``<edihub:mapping>`` element, so it is one file.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from hub.domain.partner import Partner, XmlProfile
+from hub.edi.change import CHANGE_HEADER_FIELDS, CHANGE_LINE_FIELDS
 from hub.edi.context import HEADER_FIELDS, LINE_FIELDS, PoContext, is_free_text, partner_field
 from hub.edi.document import ControlNumbers, RenderedDocument, document_filename
 from hub.edi.xml.safe import parse_bytes, safe_xslt
@@ -30,22 +34,29 @@ BUILTIN_PARAMS = ("document-id", "timestamp", "test")
 
 _PO = f"{{{PO_NAMESPACE}}}"
 _XSL = f"{{{XSL_NAMESPACE}}}"
-_META_ATTRIBUTES = ("requires", "params", "description")
+_META_ATTRIBUTES = ("requires", "params", "description", "document")
+PURCHASE_ORDER, CHANGE = "purchase-order", "purchase-order-change"
+# What each kind of mapping reads: root element, fields, document type and file-name word.
+DOCUMENTS = {PURCHASE_ORDER: (HEADER_FIELDS, LINE_FIELDS, "xml-po", "po"),
+             CHANGE: (CHANGE_HEADER_FIELDS, CHANGE_LINE_FIELDS, "xml-change", "change")}
 # Characters XML 1.0 can carry: tab, LF, CR and everything from space on, minus surrogates,
 # U+FFFE and U+FFFF. Anything else cannot appear in a document, not even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
 
-def canonical_po_xml(ctx: PoContext, document_id: str, test_mode: bool) -> etree._Element:
-    """Build the canonical purchase-order XML of one PO; every known field appears, even empty."""
-    root = etree.Element(_PO + "purchase-order", nsmap={None: PO_NAMESPACE})
+def canonical_po_xml(ctx: PoContext, document_id: str, test_mode: bool,
+                     document: str = PURCHASE_ORDER) -> etree._Element:
+    """Build the canonical purchase-order (or change) XML of one PO; every known field
+    appears, even empty."""
+    header_fields, line_fields = DOCUMENTS[document][:2]
+    root = etree.Element(_PO + document, nsmap={None: PO_NAMESPACE})
     root.set("version", "1")
     root.set("document-id", document_id)
     root.set("test", "1" if test_mode else "0")
     groups: dict[str, etree._Element] = {}
-    extras = [n for n in ctx.header if partner_field(n) and n not in HEADER_FIELDS]
-    for name in [*HEADER_FIELDS, *extras]:
+    extras = [n for n in ctx.header if partner_field(n) and n not in header_fields]
+    for name in [*header_fields, *extras]:
         group, _, key = name.partition(".")
         if group not in groups:
             groups[group] = etree.SubElement(root, _PO + group)
@@ -54,19 +65,26 @@ def canonical_po_xml(ctx: PoContext, document_id: str, test_mode: bool) -> etree
                 f"purchase order {ctx.po_number}: partner field '{name}' cannot be an XML element "
                 f"name; rename the key in the [fields] table of partner {ctx.partner_id}'s file "
                 "(letters, digits, '_', '-', '.')")
-        _field(groups[group], key, ctx, name, ctx.header.get(name, ""))
+        _field(groups[group], key, ctx, name, ctx.header.get(name, ""), header_fields)
     lines = etree.SubElement(root, _PO + "lines")
     for values in ctx.lines:
         line = etree.SubElement(lines, _PO + "line")
-        for name in LINE_FIELDS:
-            _field(line, name.partition(".")[2], ctx, name, values.get(name, ""))
+        for name in line_fields:
+            _field(line, name.partition(".")[2], ctx, name, values.get(name, ""), line_fields)
+    if document == CHANGE:   # the purchase order as it now stands, for layouts that resend it whole
+        items = etree.SubElement(root, _PO + "items")
+        for values in ctx.items:
+            item = etree.SubElement(items, _PO + "item")
+            for name in LINE_FIELDS:
+                _field(item, name.partition(".")[2], ctx, name, values.get(name, ""), LINE_FIELDS)
     return root
 
 
-def _field(parent: etree._Element, key: str, ctx: PoContext, name: str, value: str) -> None:
+def _field(parent: etree._Element, key: str, ctx: PoContext, name: str, value: str,
+           fields: dict) -> None:
     """Append one field element, cleaning or refusing characters XML 1.0 cannot carry."""
     bad = _NOT_XML.search(value)
-    if bad and not is_free_text(name):
+    if bad and not is_free_text(name, fields):
         # Ids, codes and numbers are never altered: a changed id would reach the wrong record.
         raise DocumentError(
             f"purchase order {ctx.po_number}: {name} contains the character "
@@ -85,6 +103,7 @@ class XmlMapping:
     params: tuple[str, ...]          # parameters the partner file must give
     accepts: tuple[str, ...]         # every top-level xsl:param the partner file may give
     description: str = ""
+    document: str = PURCHASE_ORDER   # what it reads: purchase-order or purchase-order-change
 
 
 def check_stylesheet_shape(doc: etree._Element, source: str, kind: str) -> None:
@@ -107,23 +126,29 @@ def mapping_from_stylesheet(doc: etree._Element, source: str) -> XmlMapping:
         if attr not in _META_ATTRIBUTES:
             raise MappingError(source, f"line {meta.sourceline}", f"edihub:mapping has an "
                                f"unknown attribute '{attr}'{_did_you_mean(attr, _META_ATTRIBUTES)}")
+    document = meta.get("document", PURCHASE_ORDER)
+    if document not in DOCUMENTS:
+        raise MappingError(source, f"line {meta.sourceline}", f"edihub:mapping document="
+                           f"\"{document}\" is unknown: write \"{PURCHASE_ORDER}\" (the "
+                           f"default) or \"{CHANGE}\"")
     declared = [p.get("name", "") for p in doc.iterchildren(_XSL + "param")]
-    requires = _declared_fields(meta, source)
+    requires = _declared_fields(meta, source, *DOCUMENTS[document][:2])
     params = _declared_params(meta, declared, source)
     _check_output(doc, source)
     accepts = tuple(n for n in declared if n not in BUILTIN_PARAMS)
     return XmlMapping(source, compile_stylesheet(doc, source), requires, params, accepts,
-                      meta.get("description", ""))
+                      meta.get("description", ""), document)
 
 
-def _declared_fields(meta: etree._Element, source: str) -> tuple[str, ...]:
+def _declared_fields(meta: etree._Element, source: str, header_fields: dict,
+                     line_fields: dict) -> tuple[str, ...]:
     """The ``requires`` list, every name a known field."""
     requires = tuple(meta.get("requires", "").split())
     for name in requires:
-        if not (name in HEADER_FIELDS or name in LINE_FIELDS or partner_field(name)):
+        if not (name in header_fields or name in line_fields or partner_field(name)):
             raise MappingError(source, f"line {meta.sourceline}",
                                f"requires names an unknown field '{name}'"
-                               f"{_did_you_mean(name, [*HEADER_FIELDS, *LINE_FIELDS])}")
+                               f"{_did_you_mean(name, [*header_fields, *line_fields])}")
     return requires
 
 
@@ -202,9 +227,7 @@ class PreparedXml:
 
 
 class XmlRenderer:
-    """Renders a PO as a supplier's XML through the partner's XSLT mapping."""
-
-    doc_type = "xml-po"
+    """Renders a PO (or a PO's change) as a supplier's XML through the partner's XSLT mapping."""
 
     def __init__(self, partner: Partner, mapping: XmlMapping,
                  secrets: Mapping[str, str] | None = None):
@@ -212,6 +235,8 @@ class XmlRenderer:
             raise PartnerConfigError(partner.source, "xml", "the partner sends XML purchase "
                                      "orders but has no [xml] table naming the mapping")
         self.partner, self.mapping, self.profile = partner, mapping, partner.xml
+        self._header_fields, self._line_fields, self.doc_type, self._word = \
+            DOCUMENTS[mapping.document]
         self._secrets = dict(secrets or {})
         self._check_params(self.profile)
 
@@ -252,7 +277,7 @@ class XmlRenderer:
 
         missing = []
         for name in self.mapping.requires:
-            if name in LINE_FIELDS:
+            if name in self._line_fields:
                 missing += [f"{name} on line {ln.get('line.number', '?')}" for ln in ctx.lines
                             if empty(ln.get(name, ""))]
             elif empty(ctx.header.get(name, "")):
@@ -263,7 +288,8 @@ class XmlRenderer:
                 f"{'is' if len(missing) == 1 else 'are'} empty but mapping "
                 f"{self.mapping.source} requires a value; complete the order, catalog or "
                 "partner data and resend")
-        return PreparedXml(ctx.po_number, canonical_po_xml(ctx, "", self.test_mode(ctx)))
+        return PreparedXml(ctx.po_number, canonical_po_xml(ctx, "", self.test_mode(ctx),
+                                                           self.mapping.document))
 
     def finish(self, prepared: PreparedXml, numbers: ControlNumbers,
                now: datetime) -> RenderedDocument:
@@ -276,7 +302,7 @@ class XmlRenderer:
         payload = self._run(prepared, values)
         return RenderedDocument(
             doc_type=self.doc_type, payload=payload,
-            filename=document_filename(self.partner.id, "po", document_id,
+            filename=document_filename(self.partner.id, self._word, document_id,
                                        self.profile.file_extension),
             content_type="application/xml", control_number=document_id)
 
@@ -323,7 +349,8 @@ def sample_context(partner_fields: Iterable[str] = ()) -> PoContext:
         "po.quantity_total": "3", "po.cost_total": "39.5", "po.route_attempt": "1",
         "po.test": "1", "order.channel": "webshop", "order.channel_order_id": "WS-10001",
         "order.placed_date": "20250304", "order.placed_at_iso": "2025-03-04T09:58:00Z",
-        "order.currency": "USD", "order.total": "59.97", "customer.id": "C-1001",
+        "order.currency": "USD", "order.total": "59.97", "order.requested_delivery": "20250314",
+        "customer.id": "C-1001",
         "customer.name": "Ada Example", "customer.email": "ada@example.com",
         "customer.phone": "+1 555 0100", "ship_to.name": "Ada Example",
         "ship_to.address1": "1 Sample Street", "ship_to.address2": "Apt 2",
@@ -343,14 +370,34 @@ def sample_context(partner_fields: Iterable[str] = ()) -> PoContext:
     return PoContext("PO-SAMPLE-1", "sample", header, lines)
 
 
+def sample_change_context(partner_fields: Iterable[str] = ()) -> PoContext:
+    """The sample PO changed: line 1 from 1 to 3 units, line 2 deleted, a new delivery date."""
+    ctx = sample_context(partner_fields)
+    header = {**ctx.header, "po.line_count": "1", "po.quantity_total": "3", "po.cost_total": "37.5",
+              "change.id": "CH-SAMPLE-1", "change.purpose": "04",
+              "change.sequence": "1", "change.date": "20250305", "change.time": "0800",
+              "change.date_iso": "2025-03-05T08:00:00Z", "change.delivery_date": "20250320",
+              "change.delivery_date_iso": "2025-03-20", "change.ship_to_changed": "",
+              "change.line_count": "2", "change.previous_document_id": "000000001",
+              "change.reason": "the customer wants more mugs and no bowl"}
+    lines = [{**{k: v for k, v in ctx.lines[0].items() if k in CHANGE_LINE_FIELDS},
+              "line.change_code": "QI", "line.quantity": "3", "line.quantity_left": "3",
+              "line.previous_quantity": "1", "line.quantity_change": "2"},
+             {**{k: v for k, v in ctx.lines[1].items() if k in CHANGE_LINE_FIELDS},
+              "line.change_code": "DI", "line.quantity": "", "line.quantity_left": "",
+              "line.previous_quantity": "2", "line.quantity_change": "2"}]
+    items = [{**ctx.lines[0], "line.quantity": "3", "line.extended_cost": "37.5"}]
+    return PoContext(ctx.po_number, ctx.partner_id, header, lines, items)
+
+
 def trial_run(mapping: XmlMapping) -> bytes:
-    """Render :func:`sample_context` through the mapping; MappingError if that fails."""
+    """Render the sample PO (or change) through the mapping; MappingError if that fails."""
     profile = XmlProfile(mapping=mapping.source,
                          params={name: f"sample-{name}" for name in mapping.params})
     partner = Partner(id="sample", name="Sample Supplier", source=mapping.source,
                       test_mode=True, po_format="xml", xml=profile)
-    ctx = sample_context(n for n in mapping.requires if n not in HEADER_FIELDS
-                         and partner_field(n))
+    sample = sample_change_context if mapping.document == CHANGE else sample_context
+    ctx = sample(n for n in mapping.requires if n not in HEADER_FIELDS and partner_field(n))
     try:
         renderer = XmlRenderer(partner, mapping)
         prepared = renderer.prepare(ctx)

@@ -1,0 +1,349 @@
+"""Changes and cancellations a customer asks for, worked out on an order's purchase orders.
+
+Pure functions over an order and its purchase orders: which units of each line can still be
+taken away or added, on which purchase-order line, and what each supplier must be told (the
+X12 860 change codes). Units that shipped are never taken back: a return is not a change.
+The service layer (hub.services.changes) decides how each purchase order hears of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from hub.domain import states
+from hub.domain.model import Address, Order, OrderLine, PoLine, PurchaseOrder
+from hub.domain.states import ChangeState, LineState, PoState
+
+# BCH01: the whole purchase order is cancelled, or it is changed.
+CANCELLATION, CHANGE = "01", "04"
+# POC02 change codes (X12 element 670).
+DELETE, DECREASE, INCREASE, DATES, ITEMS = "DI", "QD", "QI", "CT", "CA"
+CODES = {DELETE: "delete item", DECREASE: "quantity decrease", INCREASE: "quantity increase",
+         DATES: "change of dates", ITEMS: "changes to line items"}
+
+# Purchase orders whose document has not left, and those a supplier has and still works on.
+UNSENT = (PoState.QUEUED, PoState.FAILED, PoState.NEEDS_ATTENTION)
+AT_SUPPLIER = (PoState.SENT, PoState.ACKNOWLEDGED, PoState.ACCEPTED, PoState.PARTIALLY_SHIPPED)
+_GONE = (LineState.CANCELLED, LineState.REROUTED, LineState.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    """One line as the customer now wants it: ``quantity`` units (0 cancels the line)."""
+
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    """A change the channel sent: cancel the order, or change lines, ship-to or date."""
+
+    change_id: str
+    cancel: bool = False
+    lines: tuple[LineRequest, ...] = ()
+    ship_to: Address | None = None
+    delivery_date: date | None = None
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        """The canonical form: what is stored and hashed to tell a repeat from a conflict."""
+        data: dict = {"change_id": self.change_id}
+        if self.cancel:
+            data["cancel"] = True
+        if self.lines:
+            data["lines"] = [{"line_id": ln.line_id, "quantity": ln.quantity} for ln in self.lines]
+        if self.ship_to is not None:
+            s = self.ship_to
+            data["ship_to"] = {"name": s.name, "address1": s.address1, "address2": s.address2,
+                               "city": s.city, "state": s.state, "postal_code": s.postal_code,
+                               "country": s.country}
+        if self.delivery_date is not None:
+            data["requested_delivery_date"] = self.delivery_date.isoformat()
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass(slots=True)
+class LineOutcome:
+    """What the change did to one order line, as the channel is told."""
+
+    line_id: str
+    sku: str
+    before: int                 # units wanted before the change
+    requested: int              # units the change asked for
+    after: int                  # units wanted after it
+    refused: int = 0            # units asked away that had shipped already
+    to_route: int = 0           # added units no purchase order could take: routed anew
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        """The line as the API and the store show it."""
+        return {"line_id": self.line_id, "sku": self.sku, "before": self.before,
+                "requested": self.requested, "after": self.after, "refused": self.refused,
+                "note": self.note}
+
+
+@dataclass(slots=True)
+class PoLineChange:
+    """One purchase-order line as the supplier is told: the 860's POC."""
+
+    line_number: int
+    code: str                   # DI, QD, QI, CT, CA
+    before: int                 # units live on the line before (ordered less rejected)
+    after: int                  # units live on it after
+    shipped: int
+
+    @property
+    def quantity_change(self) -> int:
+        """Units added (positive) or taken away (negative)."""
+        return self.after - self.before
+
+    def as_dict(self) -> dict:
+        """As stored with the purchase order's change."""
+        return {"line_number": self.line_number, "code": self.code, "before": self.before,
+                "after": self.after, "shipped": self.shipped}
+
+
+@dataclass(slots=True)
+class PoPlan:
+    """What one purchase order's supplier must be told."""
+
+    po: PurchaseOrder
+    lines: dict[int, PoLineChange] = field(default_factory=dict)
+    header: bool = False        # ship-to or delivery date changed while units are open here
+
+    def purpose(self) -> str:
+        """BCH01: a cancellation when every line is deleted and nothing has shipped."""
+        everything = [pl for pl in self.po.lines if pl.state not in _GONE or
+                      pl.line_number in self.lines]
+        deleted = all(self.lines.get(pl.line_number) is not None and
+                      self.lines[pl.line_number].code == DELETE for pl in everything)
+        return CANCELLATION if everything and deleted and not \
+            any(pl.qty_shipped for pl in self.po.lines) else CHANGE
+
+
+@dataclass(slots=True)
+class Plan:
+    """The whole change worked out: per order line and per purchase order."""
+
+    lines: list[LineOutcome] = field(default_factory=list)
+    pos: dict[int, PoPlan] = field(default_factory=dict)
+    shipped: list[PurchaseOrder] = field(default_factory=list)   # header change came too late
+    routed: list[tuple[str, str, int]] = field(default_factory=list)   # new POs: number, supplier, units
+
+    def po_plan(self, po: PurchaseOrder) -> PoPlan:
+        """The plan of one purchase order, made on first use."""
+        return self.pos.setdefault(po.id, PoPlan(po))
+
+
+def carried(line: OrderLine, pos: list[PurchaseOrder]) -> list[tuple[PurchaseOrder, PoLine]]:
+    """The purchase-order lines carrying (some of) an order line."""
+    return [(po, pl) for po in pos for pl in po.lines if pl.order_line_id == line.id]
+
+
+def held(po: PurchaseOrder, pl: PoLine) -> int:
+    """Units a purchase-order line holds at its supplier (or on its way there)."""
+    if pl.state in _GONE or po.state in (PoState.CANCELLED, PoState.REJECTED):
+        return 0
+    return max(0, pl.quantity - pl.qty_rejected)
+
+
+def removable(po: PurchaseOrder, pl: PoLine) -> int:
+    """Units of a purchase-order line that may still be taken away: held and not shipped."""
+    if po.state == PoState.SHIPPED or pl.state == LineState.SHIPPED:
+        return 0
+    return max(0, held(po, pl) - pl.qty_shipped)
+
+
+def shipped_units(line: OrderLine, pos: list[PurchaseOrder]) -> int:
+    """Units of an order line that have shipped, on any purchase order."""
+    return sum(pl.qty_shipped for _, pl in carried(line, pos))
+
+
+def plan_change(order: Order, pos: list[PurchaseOrder], request: ChangeRequest,
+                fits: Callable[[str, str, int], bool]) -> Plan:
+    """Work out a change: per order line, which units go where; per PO, what to say.
+
+    ``fits(supplier, sku, units)`` tells whether a supplier takes that many units of a SKU on
+    one line (the catalog's minimum and maximum); an increase its current line cannot take is
+    routed anew. Nothing is changed here: :func:`apply_plan` does that.
+    """
+    plan = Plan()
+    by_id = {ln.line_id: ln for ln in order.lines}
+    wanted = {ln.line_id: 0 for ln in order.lines} if request.cancel else \
+        {r.line_id: r.quantity for r in request.lines}
+    for line_id, target in wanted.items():
+        line = by_id[line_id]
+        if target < line.wanted:
+            plan.lines.append(_decrease(line, pos, target, plan))
+        elif target > line.wanted:
+            plan.lines.append(_increase(line, pos, target, plan, fits))
+        else:
+            plan.lines.append(LineOutcome(line_id, line.sku, line.wanted, target, target,
+                                          note="unchanged"))
+    if request.ship_to is not None or request.delivery_date is not None:
+        code = DATES if request.ship_to is None else ITEMS
+        for po in pos:
+            _header_change(po, code, plan)
+    return plan
+
+
+def _decrease(line: OrderLine, pos: list[PurchaseOrder], target: int, plan: Plan) -> LineOutcome:
+    """Take units away: first those no supplier works on, then unsent ones, then at suppliers."""
+    pairs = carried(line, pos)
+    left = line.wanted - target
+    stranded = max(0, line.wanted - sum(held(po, pl) for po, pl in pairs))
+    left -= min(left, stranded)
+    # Newest first, unsent before sent: the cheapest units to take back go first.
+    for po, pl in sorted(pairs, key=lambda x: (x[0].state not in UNSENT, -(x[0].id or 0),
+                                               -x[1].line_number)):
+        taken = min(left, removable(po, pl))
+        if taken <= 0:
+            continue
+        before = held(po, pl)
+        after = before - taken
+        code = DELETE if after == 0 else DECREASE
+        plan.po_plan(po).lines[pl.line_number] = PoLineChange(pl.line_number, code, before, after,
+                                                              pl.qty_shipped)
+        left -= taken
+    outcome = LineOutcome(line.line_id, line.sku, line.wanted, target, target + left, refused=left)
+    if left:
+        outcome.note = (f"{left} unit(s) already shipped and cannot be cancelled: a return is "
+                        "not a change")
+    return outcome
+
+
+def _increase(line: OrderLine, pos: list[PurchaseOrder], target: int, plan: Plan,
+              fits: Callable[[str, str, int], bool]) -> LineOutcome:
+    """Add units on the line's newest open purchase-order line, or route them anew."""
+    more = target - line.wanted
+    outcome = LineOutcome(line.line_id, line.sku, line.wanted, target, target)
+    for po, pl in sorted(carried(line, pos), key=lambda x: (-(x[0].id or 0), -x[1].line_number)):
+        planned = plan.pos.get(po.id)
+        open_here = po.state in UNSENT + AT_SUPPLIER and pl.state not in _GONE and \
+            pl.state != LineState.SHIPPED and (planned is None or pl.line_number not in planned.lines)
+        before = held(po, pl)
+        if open_here and fits(po.partner_id, line.sku, before + more):
+            plan.po_plan(po).lines[pl.line_number] = PoLineChange(pl.line_number, INCREASE, before,
+                                                                  before + more, pl.qty_shipped)
+            return outcome
+    outcome.to_route = more
+    return outcome
+
+
+def _header_change(po: PurchaseOrder, code: str, plan: Plan) -> None:
+    """A new ship-to or date reaches a PO with units still to ship; one shipped whole is told."""
+    open_lines = [pl for pl in po.lines if removable(po, pl) > 0]
+    if po.state not in UNSENT + AT_SUPPLIER + (PoState.SHIPPED,):
+        return
+    if not open_lines:
+        if po.state == PoState.SHIPPED or any(pl.qty_shipped for pl in po.lines):
+            plan.shipped.append(po)
+        return
+    pp = plan.po_plan(po)
+    pp.header = True
+    for pl in open_lines:
+        if pl.line_number not in pp.lines:
+            units = held(po, pl)
+            pp.lines[pl.line_number] = PoLineChange(pl.line_number, code, units, units,
+                                                    pl.qty_shipped)
+
+
+def apply_plan(order: Order, plan: Plan, request: ChangeRequest) -> None:
+    """Change the order and its purchase orders as planned (before anyone is told)."""
+    by_id = {ln.line_id: ln for ln in order.lines}
+    for outcome in plan.lines:
+        line = by_id[outcome.line_id]
+        if outcome.after < outcome.before:
+            line.cancelled += outcome.before - outcome.after
+        elif outcome.after > outcome.before:
+            line.quantity += outcome.after - outcome.before
+    if request.ship_to is not None:
+        order.ship_to = request.ship_to
+    if request.delivery_date is not None:
+        order.requested_delivery = request.delivery_date
+    for pp in plan.pos.values():
+        by_number = {pl.line_number: pl for pl in pp.po.lines}
+        for change in pp.lines.values():
+            pl = by_number[change.line_number]
+            if change.quantity_change < 0:
+                _take(pp.po, pl, -change.quantity_change)
+            elif change.quantity_change > 0:
+                pl.quantity += change.quantity_change
+        _settle_po_state(pp.po)
+
+
+def _take(po: PurchaseOrder, pl: PoLine, units: int) -> None:
+    """Take units off a PO line: what the supplier took or backordered shrinks with it."""
+    pl.quantity -= units
+    excess = pl.qty_accepted + pl.qty_backordered + pl.qty_rejected - pl.quantity
+    if excess > 0:
+        less = min(excess, pl.qty_backordered)
+        pl.qty_backordered -= less
+        pl.qty_accepted -= min(excess - less, pl.qty_accepted)
+    live = pl.quantity - pl.qty_rejected
+    if live == 0 and not pl.qty_shipped:
+        pl.quantity += units    # the line keeps what it was sent with; cancelled as a whole
+        _move_line(po, pl, LineState.CANCELLED)
+    elif live <= pl.qty_shipped:
+        _move_line(po, pl, LineState.SHIPPED)
+
+
+def _settle_po_state(po: PurchaseOrder) -> None:
+    """A PO left with no live line is cancelled; one whose live lines all shipped is shipped."""
+    live = [pl for pl in po.lines if pl.state not in _GONE]
+    if not live:
+        wanted = PoState.CANCELLED
+    elif all(pl.state == LineState.SHIPPED for pl in live):
+        wanted = PoState.SHIPPED
+    else:
+        return
+    if wanted != po.state and wanted in states.PO_TRANSITIONS[po.state]:
+        po.move_to(wanted)
+
+
+def _move_line(po: PurchaseOrder, pl: PoLine, wanted: LineState) -> None:
+    if wanted != pl.state and wanted in states.LINE_TRANSITIONS[pl.state]:
+        pl.move_to(wanted, po.po_number)
+
+
+# -- the supplier's answer ------------------------------------------------------------------
+
+def accept_line(po: PurchaseOrder, pl: PoLine, change: PoLineChange) -> None:
+    """The supplier takes the change: units added to a line it had accepted are accepted too."""
+    added = change.quantity_change
+    if added > 0 and (pl.qty_accepted or pl.state in (LineState.ACCEPTED, LineState.CHANGED)):
+        pl.qty_accepted += added
+
+
+def refuse_line(po: PurchaseOrder, pl: PoLine, change: PoLineChange) -> int:
+    """The supplier refuses the change; return the added units it will not fill (rejected
+    here, to be routed elsewhere). Units it was asked to drop may still ship."""
+    added = change.quantity_change
+    if added <= 0 or pl.state in _GONE:
+        return 0
+    pl.qty_rejected = min(pl.quantity, pl.qty_rejected + added)
+    if pl.qty_rejected >= pl.quantity:
+        _move_line(po, pl, LineState.REJECTED)
+    return added
+
+
+def overall_state(states_of_pos: list[ChangeState], refused_units: bool) -> ChangeState:
+    """The state of a whole change from its purchase orders': requested while some supplier is
+    not told yet, sent while some answer is awaited, then accepted, refused or partly accepted
+    (units the hub refused, because they shipped, count as refused)."""
+    if any(s in (ChangeState.QUEUED, ChangeState.FAILED, ChangeState.MANUAL) for s in states_of_pos):
+        return ChangeState.REQUESTED
+    if ChangeState.SENT in states_of_pos:
+        return ChangeState.SENT
+    good = any(s in (ChangeState.APPLIED, ChangeState.ACCEPTED, ChangeState.PARTLY_ACCEPTED)
+               for s in states_of_pos)
+    bad = refused_units or any(s in (ChangeState.REFUSED, ChangeState.REJECTED,
+                                     ChangeState.PARTLY_ACCEPTED) for s in states_of_pos)
+    if good and bad:
+        return ChangeState.PARTLY_ACCEPTED
+    return ChangeState.REFUSED if bad else ChangeState.ACCEPTED
