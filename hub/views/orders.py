@@ -333,8 +333,6 @@ def _timeline(conn: Connection, order_id: int, po_ids: list[int], docs: list[dic
     return [item for *_, item in items]
 
 
-
-
 def order_count(conn: Connection) -> int:
     """How many orders the store holds."""
     from sqlalchemy import func
