@@ -33,6 +33,9 @@ DELETE = "DI"
 INCREASES = frozenset({"QI", "AI"})
 # Price changes: the hub keeps the cost it ordered at; an operator settles the price.
 PRICE_CHANGES = frozenset({"PC", "PQ", "PR"})
+# Changes of dates: CT change of dates, RS reschedule, RB replace all dates, RQ reschedule/quantity,
+# PR unit price/reschedule.
+DATE_CHANGES = frozenset({"CT", "RS", "RB", "RQ", "PR"})
 # The response "reject item change": the supplier refuses the change we asked for on the line.
 REFUSE_CHANGE = "RC"
 _GONE = (LineState.REROUTED, LineState.CANCELLED, LineState.REJECTED)
@@ -45,8 +48,8 @@ class Delay:
     line: PoLine
     before: date
     after: date
-    code: str          # what said so: an ACK01 (element 668) or POC02 (element 670) code
-    element: str       # "668" or "670"
+    code: str          # what said so: an ACK01 (element 668) or POC02 (element 670) code, or ""
+    element: str       # "668", "670", or "" (only a DTM said so)
     beyond_window: bool
 
 
@@ -175,7 +178,8 @@ def _reschedule(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, header_date:
     before, pl.promised_date = pl.promised_date, when
     if before is None or when <= before:
         return
-    code, element = (dated[-1].code, "668") if dated else (line.change_code, "670")
+    code, element = (dated[-1].code, "668") if dated else \
+        (line.change_code, "670") if line.change_code in DATE_CHANGES else ("", "")
     late = (when - before).days
     beyond = delay_days is not None and late > delay_days
     out.delays.append(Delay(pl, before, when, code, element, beyond))

@@ -232,7 +232,7 @@ def _change_ack(uow: UnitOfWork, a: Answer, ack: ChangeAck, pos: dict, b: _Batch
     _touch(b, po, applied, a, None, now)
     b.rejected += [(po, pl, qty) for pl, qty in applied.reroute]
     for delay in applied.delays:
-        meaning = code_meaning(delay.element, delay.code)
+        meaning = code_meaning(delay.element, delay.code) if delay.code else ""
         b.reasons[delay.line.order_line_id] = (f"the supplier moved its ship date: {meaning} ({delay.code})"
                                                if meaning else "the supplier moved its ship date (865)")
 

@@ -102,3 +102,18 @@ def test_a_line_not_on_the_po_and_a_cancelled_po_are_problems():
     gone = po(4, state=PoState.CANCELLED)
     out = apply_supplier_change(gone, own(poc("1", "DI")), None)
     assert [pr.code for pr in out.problems] == ["state.illegal_transition"] and gone.lines[0].qty_rejected == 0
+
+
+def test_the_golden_seller_change_on_the_golden_po():
+    from tests.unit.test_pochangeack865 import golden
+    p = po(2, 1, 3)
+    for pl in p.lines:
+        pl.promised_date = date(2026, 1, 25)
+    out = apply_supplier_change(p, golden("865-5010-seller-change.edi"), 14)
+    assert [quantities(pl) for pl in p.lines] == [(LineState.CHANGED, 1, 0, 1), (LineState.REJECTED, 0, 0, 1),
+                                                  (LineState.OPEN, 0, 0, 0)]
+    assert [(pl.line_number, units) for pl, units in out.reroute] == [(1, 1), (2, 1)]
+    # Line 3's own ACK05 wins over the heading's DTM*068; line 1 keeps units, so it takes the heading's.
+    assert [pl.promised_date for pl in p.lines] == [date(2026, 1, 30), date(2026, 1, 25), date(2026, 2, 5)]
+    assert [(d.line.line_number, d.code, d.beyond_window) for d in out.delays] == [(1, "", False),
+                                                                                  (3, "DR", False)]
