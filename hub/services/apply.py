@@ -69,7 +69,7 @@ class _Batch:
     out: Outcome = field(default_factory=Outcome)
     links: list[dict] = field(default_factory=list)           # transaction sets -> their POs
     change_acks: list[tuple[int, str, int, str]] = field(default_factory=list)   # 997s on our 860s
-    change_answers: list[tuple[int, bool, dict[int, bool], str]] = field(default_factory=list)  # 865s
+    change_answers: list[tuple[int, bool, dict[int, bool], Answer, PurchaseOrder]] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)    # order line -> why its date moved
 
 
@@ -110,8 +110,10 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     # Orders whose changes a 997/999 settles: what their channels saw, before settling.
     before.update(snapshot(uow, changes_acknowledged(uow, b.change_acks) - before.keys()))
     settle_acks(uow, hub, b.change_acks, now)
-    for po_change_id, accepted, lines, note in b.change_answers:   # after the POs are saved
-        settle_change(uow, hub, po_change_id, accepted, lines, now, note, by="865")
+    for po_change_id, accepted, lines, a, po in b.change_answers:   # after the POs are saved
+        done = settle_change(uow, hub, po_change_id, accepted, lines, now, a.where, by="865")
+        if not done.changed:   # e.g. the same answer in a new interchange: say so on the timeline
+            uow.repo.add_events([_event(now, po, a, "change.answer_ignored", done.message)])
     refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
@@ -225,8 +227,7 @@ def _change_ack(uow: UnitOfWork, a: Answer, ack: ChangeAck, pos: dict, b: _Batch
     if answered is not None:
         _link(b, a, po)
         accepted, lines = change_answer(ack)
-        b.change_answers.append((answered, accepted, lines, f"865 {a.where}: BCA02 "
-                                 f"{ack.ack_type or 'none'}"))
+        b.change_answers.append((answered, accepted, lines, a, po))
         return
     applied = apply_supplier_change(po, ack, a.partner.sla.delay_days)
     _touch(b, po, applied, a, None, now)

@@ -132,6 +132,8 @@ def test_our_change_refused_on_one_line_by_865(answers_865):
     # The same answer in a new interchange settles nothing twice and cuts nothing.
     receive(hub, answer.replace(b"*000000402*", b"*000000403*").replace(b"IEA*1*000000402", b"IEA*1*000000403"))
     assert the_change(hub, result)["state"] == "partly_accepted"
+    assert timeline(hub, "change.answer_ignored") == [
+        f"the change to {po['po_number']} was settled already (partly_accepted); the answer (865) changes nothing"]
     assert po_state(hub, po["po_number"])[1][0] == ("accepted", 3, 0, 0, 0)
     assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
 

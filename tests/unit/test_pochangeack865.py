@@ -119,3 +119,16 @@ def test_golden_seller_initiated_change_on_005010():
     assert [(ln.line_number, ln.change_code, ln.quantity, ln.acks) for ln in read.lines] == [
         ("1", "QD", 1, (LineAck("IQ", 1, "EA"),)), ("2", "DI", None, (LineAck("ID", None),)),
         ("3", "CT", 3, (LineAck("DR", 3, "EA", date(2026, 2, 5)),))]
+
+
+def test_the_viewer_names_every_part_of_an_865():
+    from hub.edi.x12.annotated import annotate_x12
+    shown = annotate_x12((GOLDEN / "865-4010-answer.edi").read_bytes())
+    assert shown.problems == []
+    named = {(e.position, e.name, e.meaning) for seg in shown.segments for e in seg.elements}
+    assert {("ST01", "Transaction Set Identifier Code",
+             "Purchase Order Change Acknowledgment/Request - Seller Initiated"),
+            ("BCA02", "Acknowledgment Type", "Acknowledge - With Detail and Change"),
+            ("BCA05", "Change Order Sequence Number", ""),
+            ("POC02", "Change or Response Type Code", "Quantity Decrease"),
+            ("ACK01", "Line Item Status Code", "Item Rejected")} <= named
