@@ -56,7 +56,7 @@ def load_partner(path: Path) -> Partner:
     inbound = _doc_list(docs, "inbound", _DOCS_IN, ("997", "855", "856"))
     acks, sla, cap = root.table("acks"), root.table("sla"), root.table("capacity")
     acks.allow("send_997", "expect_997")
-    sla.allow("ack_hours", "poack_hours", "asn_hours", "change_hours")
+    sla.allow("ack_hours", "poack_hours", "asn_hours", "change_hours", "delay_days")
     cap.allow("max_units_per_day")
     schedule = root.table("schedule")
     schedule.allow("poll")
@@ -90,7 +90,8 @@ def load_partner(path: Path) -> Partner:
         send_997=acks.get("send_997", bool, False),
         expect_997=acks.get("expect_997", bool, po_format == "x12"),
         sla=Sla(*(sla.get(k, float, None, lambda v: v > 0, "hours above 0")
-                  for k in ("ack_hours", "poack_hours", "asn_hours", "change_hours"))),
+                  for k in ("ack_hours", "poack_hours", "asn_hours", "change_hours")),
+                delay_days=sla.get("delay_days", float, None, lambda v: v >= 0, "days, 0 or more")),
         max_units_per_day=cap.get("max_units_per_day", int, None, lambda v: v > 0),
         fields=dict(fields.data),
     )

@@ -1,6 +1,6 @@
 """Suppliers' answers as the hub understands them, whatever the wire format.
 
-X12 997/999, 855 and 856 parsers and the XML answer mappings all produce these objects;
+X12 997/999, 855, 856 and 865 parsers and the XML answer mappings all produce these objects;
 the services apply them to purchase orders. Plain data, no I/O.
 """
 
@@ -71,6 +71,46 @@ class PoAck:
         return self.ack_type in ("RD", "RF", "RJ", "RO", "R1", "R2", "R3", "R4", "R5")
 
 
+# BCA02 acknowledgment types that reject the change (element 587: RD, RF, RJ, RN, RO, RV).
+REJECTING_TYPES = frozenset({"RD", "RF", "RJ", "RN", "RO", "RV"})
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeAckLine:
+    """An 865 POC loop: a line of our PO, the change made to it, and the supplier's ACKs."""
+
+    line_number: str         # POC01: our PO1 line number
+    change_code: str         # POC02 (element 670): DI delete, QD/QI decrease/increase, CT dates...
+    quantity: int | None     # POC03: the line's quantity from now on (None: not given)
+    buyer_item: str = ""     # POC BP / IN
+    vendor_item: str = ""    # POC VP / VN
+    acks: tuple[LineAck, ...] = ()
+    ship_date: dt.date | None = None   # a line-level DTM ship date (068, 079, 010, 038)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeAck:
+    """An 865: the supplier's answer to our change (860), or a change of its own to our PO."""
+
+    po_number: str           # BCA03
+    purpose: str             # BCA01 (element 353): 19 seller-initiated change, 04 change, 00...
+    ack_type: str            # BCA02 (element 587): AC, AT... accept; RD, RJ... reject; "" none
+    sequence: int | None     # BCA05: our change's sequence number (BCH05), when it answers one
+    date: dt.date | None = None   # BCA06
+    ship_date: dt.date | None = None   # a header DTM ship date, for every line it names
+    lines: tuple[ChangeAckLine, ...] = ()
+
+    @property
+    def rejected(self) -> bool:
+        """True when BCA02 rejects the change as a whole."""
+        return self.ack_type in REJECTING_TYPES
+
+    @property
+    def seller_initiated(self) -> bool:
+        """True when BCA01 says the change is the supplier's own (19), not an answer to ours."""
+        return self.purpose == "19"
+
+
 @dataclass(frozen=True, slots=True)
 class ShippedItem:
     """An 856 item level: a quantity of one PO line in this shipment."""
@@ -122,6 +162,6 @@ class DocumentProblem:
 class ParsedDocument:
     """One parsed transaction set: the document, or the problems that kept it from parsing."""
 
-    doc_type: str            # "997", "999", "855", "856", or an XML answer type
-    document: FunctionalAck | PoAck | ShipNotice | None
+    doc_type: str            # "997", "999", "855", "856", "865", or an XML answer type
+    document: FunctionalAck | PoAck | ShipNotice | ChangeAck | None
     problems: list[DocumentProblem] = field(default_factory=list)

@@ -64,6 +64,7 @@ class Sla:
     poack_hours: float | None = None  # 855 after our 850
     asn_hours: float | None = None    # first 856 after the 855 (or the 850)
     change_hours: float | None = None  # the answer to our change (865, or 997); default poack_hours
+    delay_days: float | None = None   # how much later an 865 may move a ship date before an Incident
 
 
 @dataclass(frozen=True, slots=True)

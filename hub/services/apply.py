@@ -1,8 +1,14 @@
-"""Apply a batch of suppliers' answers (997/999, 855, 856, XML) inside one unit of work.
+"""Apply a batch of suppliers' answers (997/999, 855, 856, 865, XML) inside one unit of work.
 
 The batch's purchase orders are loaded together, the domain rules of
-:mod:`hub.domain.answers` change them, and everything they imply is written together: line
-acks, shipments, re-routed quantities, order states, channel notifications, Incidents.
+:mod:`hub.domain.answers` (and :mod:`hub.domain.supplier_changes` for 865s) change them, and
+everything they imply is written together: line acks, shipments, re-routed quantities, order
+states, settled changes, channel notifications, Incidents.
+
+An 865 answers our change when BCA05 names one of our changes to the purchase order, or
+without BCA05 when the purchase order has a change still waiting for an answer (and BCA01 is
+not 19, a seller-initiated change): it settles that change. Otherwise it is the supplier's own
+change to the purchase order.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from datetime import datetime, timezone
 
 from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, apply_shipment,
                                 functional_ack_status)
-from hub.domain.documents import AckedSet, FunctionalAck, ParsedDocument, PoAck, ShipNotice
+from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
 from hub.domain.partner import Partner
-from hub.services.change_answers import changes_acknowledged, settle_acks
+from hub.domain.supplier_changes import apply_supplier_change, change_answer
+from hub.services.change_answers import change_answered, changes_acknowledged, settle_acks, settle_change
 from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
 from hub.edi.x12.glossary import code_meaning
@@ -62,12 +69,15 @@ class _Batch:
     out: Outcome = field(default_factory=Outcome)
     links: list[dict] = field(default_factory=list)           # transaction sets -> their POs
     change_acks: list[tuple[int, str, int, str]] = field(default_factory=list)   # 997s on our 860s
+    change_answers: list[tuple[int, bool, dict[int, bool], Answer, PurchaseOrder]] = field(default_factory=list)
+    reasons: dict[int, str] = field(default_factory=dict)    # order line -> why its date moved
 
 
 def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: datetime) -> ApplyReport:
     """Apply answers in order; the caller commits."""
     report, b = ApplyReport(), _Batch()
-    numbers = {a.parsed.document.po_number for a in answers if isinstance(a.parsed.document, PoAck)} | \
+    numbers = {a.parsed.document.po_number for a in answers
+               if isinstance(a.parsed.document, PoAck | ChangeAck)} | \
         {o.po_number for a in answers if isinstance(a.parsed.document, ShipNotice)
          for o in a.parsed.document.orders}
     pos = uow.repo.purchase_orders_by_number(numbers)
@@ -89,6 +99,8 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
             _po_ack(a, doc, pos, b, now)
         elif isinstance(doc, ShipNotice):
             report.duplicates += _ship_notice(a, doc, pos, known_shipments, b, now)
+        elif isinstance(doc, ChangeAck):
+            _change_ack(uow, a, doc, pos, b, now)
         report.applied += 1
     reroute(uow, hub, b.rejected, now, b.out)
     uow.repo.save_purchase_orders(list(b.changed.values()), now, b.stamps)
@@ -98,13 +110,17 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     # Orders whose changes a 997/999 settles: what their channels saw, before settling.
     before.update(snapshot(uow, changes_acknowledged(uow, b.change_acks) - before.keys()))
     settle_acks(uow, hub, b.change_acks, now)
+    for po_change_id, accepted, lines, a, po in b.change_answers:   # after the POs are saved
+        done = settle_change(uow, hub, po_change_id, accepted, lines, now, a.where, by="865")
+        if not done.changed:   # e.g. the same answer in a new interchange: say so on the timeline
+            uow.repo.add_events([_event(now, po, a, "change.answer_ignored", done.message)])
     refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
     uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")
     uow.repo.file_incidents(b.out.incidents, now)
     uow.repo.add_events(b.out.events)
-    record(uow, hub, before, now, _date_reasons(b), recorded)   # last: it numbers the feed
+    record(uow, hub, before, now, {**_date_reasons(b), **b.reasons}, recorded)   # last: it numbers the feed
     report.problems = len(b.out.incidents)
     return report
 
@@ -135,10 +151,11 @@ def _link(b: _Batch, a: Answer, po: PurchaseOrder | None) -> None:
                     "purchase_order_id": po.id if po is not None else None})
 
 
-def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str, now: datetime) -> None:
+def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str | None, now: datetime) -> None:
     _link(b, a, po)
     b.changed[po.id] = po
-    b.stamps.setdefault(po.id, {})[stamp] = now
+    if stamp is not None:   # an 865 has no arrival time of its own on the PO
+        b.stamps.setdefault(po.id, {})[stamp] = now
     for problem in applied.problems:
         b.out.incidents.append(IncidentDraft(
             code=problem.code, message=problem.message, partner_id=po.partner_id,
@@ -201,6 +218,26 @@ def _po_ack(a: Answer, ack: PoAck, pos: dict, b: _Batch, now: datetime) -> None:
                                 "quantity": la.quantity, "date": la.date, "at": now})
 
 
+def _change_ack(uow: UnitOfWork, a: Answer, ack: ChangeAck, pos: dict, b: _Batch, now: datetime) -> None:
+    """An 865: settle the change of ours it answers, or apply the supplier's own change."""
+    po = _owned(a, ack.po_number, pos, b, "865")
+    if po is None:
+        return
+    answered = None if ack.seller_initiated else change_answered(uow, po.po_number, ack.sequence)
+    if answered is not None:
+        _link(b, a, po)
+        accepted, lines = change_answer(ack)
+        b.change_answers.append((answered, accepted, lines, a, po))
+        return
+    applied = apply_supplier_change(po, ack, a.partner.sla.delay_days)
+    _touch(b, po, applied, a, None, now)
+    b.rejected += [(po, pl, qty) for pl, qty in applied.reroute]
+    for delay in applied.delays:
+        meaning = code_meaning(delay.element, delay.code) if delay.code else ""
+        b.reasons[delay.line.order_line_id] = (f"the supplier moved its ship date: {meaning} ({delay.code})"
+                                               if meaning else "the supplier moved its ship date (865)")
+
+
 def _ship_notice(a: Answer, notice: ShipNotice, pos: dict, known: set, b: _Batch, now: datetime) -> int:
     duplicates = 0
     if notice.purpose in ("01", "03"):  # BSN01: cancellation / delete of an earlier notice
@@ -241,12 +278,15 @@ def _owned(a: Answer, po_number: str, pos: dict, b: _Batch, kind: str) -> Purcha
     _link(b, a, None)
     whose = f"belongs to {po.partner_id}" if po is not None else "is not one we sent"
     b.out.incidents.append(IncidentDraft(
-        code=f"{'poack' if kind == '855' else 'asn'}.unknown_po", partner_id=a.partner.id,
+        code=f"{_PREFIX[kind]}.unknown_po", partner_id=a.partner.id,
         interchange_id=a.interchange_id,
         message=f"{kind} from {a.partner.id} ({a.where}) names purchase order {po_number!r}, which "
                 f"{whose}: the document was kept but not applied; ask the supplier",
         dedupe_key=f"{kind}.unknown_po:{a.interchange_id}:{po_number}"))
     return None
+
+
+_PREFIX = {"855": "poack", "856": "asn", "865": "change_ack"}
 
 
 def _shipment_row(po: PurchaseOrder, n: ShipNotice, a: Answer, now: datetime) -> dict:

@@ -65,7 +65,16 @@ class Receiver:
 
     def __init__(self, hub: HubContext, archive_root: Path, batch_size: int = BATCH):
         self.hub, self.root, self.batch_size = hub, archive_root, batch_size
-        self._by_envelope = _envelope_index(hub.partners)
+        self._indexed: dict[str, Partner] | None = None
+        self._index: dict[tuple[str, str], list[Partner]] = {}
+
+    @property
+    def _by_envelope(self) -> dict[tuple[str, str], list[Partner]]:
+        """Partners by the ISA ids they send with, as the hub's partners are now: a reload
+        swaps in new partner files, and a file must be read with the partner's new settings."""
+        if self._indexed is not self.hub.partners:
+            self._index, self._indexed = _envelope_index(self.hub.partners), self.hub.partners
+        return self._index
 
     def receive(self, arrival: Arrival) -> ReceiveReport:
         """Process one archived file."""

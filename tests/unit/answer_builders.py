@@ -6,7 +6,7 @@ from hub.domain.documents import ParsedDocument
 from hub.edi.x12.answers import parse_transaction
 from hub.edi.x12.envelope import Transaction, iter_transactions
 
-FUNCTIONAL_IDS = {"997": "FA", "999": "FA", "855": "PR", "856": "SH", "850": "PO"}
+FUNCTIONAL_IDS = {"997": "FA", "999": "FA", "855": "PR", "856": "SH", "850": "PO", "865": "CA"}
 
 
 def interchange(set_id: str, body: list[str], version: str = "004010",

@@ -1,4 +1,4 @@
-"""Suppliers' X12 answers: one 997, 999, 855 or 856 transaction set in, one document out.
+"""Suppliers' X12 answers: one 997, 999, 855, 856 or 865 transaction set in, one document out.
 
 ``parse_transaction`` is the only entry point the services need. It never raises for bad
 content: what cannot be used comes back as :class:`DocumentProblem` entries. The document is
@@ -19,12 +19,14 @@ from hub.edi.x12.fa997 import parse_functional_ack
 from hub.edi.x12.asn856 import parse_ship_notice
 from hub.edi.x12.envelope import Transaction
 from hub.edi.x12.poack855 import parse_po_ack
+from hub.edi.x12.pochangeack865 import parse_change_ack
 
 PARSERS: dict[str, Callable[[Transaction], ParsedDocument]] = {
     "997": parse_functional_ack,
     "999": parse_functional_ack,
     "855": parse_po_ack,
     "856": parse_ship_notice,
+    "865": parse_change_ack,
 }
 
 
@@ -36,5 +38,5 @@ def parse_transaction(tx: Transaction) -> ParsedDocument:
     return ParsedDocument(tx.set_id, None, [DocumentProblem(
         "document.unexpected_type",
         f"transaction set {tx.set_id!r} (ST02 {tx.control}, segment {tx.number}) is not an "
-        f"answer the hub reads from suppliers (997, 999, 855 or 856): check what the partner "
+        f"answer the hub reads from suppliers (997, 999, 855, 856 or 865): check what the partner "
         "sends and whether it belongs to another partner", tx.number)])

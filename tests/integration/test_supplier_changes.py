@@ -1,0 +1,185 @@
+"""Suppliers' 865s in, on SQLite and PostgreSQL: answers to our 860s, the supplier's own cuts and
+delays, duplicates, strangers and broken sets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import select
+
+from hub.adapters import tables as t
+from hub.services.intake import Submission, accept
+from tests.integration.test_changes import accept_all, change, the_change
+from tests.integration.test_channel_api import api, feed, summary  # noqa: F401  (fixture)
+from tests.integration.test_inbound import incidents, outbound, po_state, receive, sent_po, x12
+from tests.integration.test_intake import order
+
+
+@pytest.fixture
+def answers_865(store_hub):
+    """Acme lists 865 among its inbound documents (its other settings as in the demo)."""
+    partners = store_hub.context.partners
+    acme = partners["acme"]
+    store_hub.context.partners = {**partners, "acme": dataclasses.replace(
+        acme, inbound=acme.inbound + ("865",), sla=dataclasses.replace(acme.sla, delay_days=5))}
+    return store_hub
+
+
+def ca(body: list[str], isa: int) -> bytes:
+    """Acme's 865 (functional group CA) around ``body``."""
+    return x12("865", "CA", body, isa)
+
+
+def own(n: str, *lines: str) -> list[str]:
+    """An 865 body for the supplier's own change of PO ``n`` (BCA01 19, seller initiated)."""
+    return [f"BCA*19*AC*{n}***20261125", *lines]
+
+
+def others(hub, order_id: int) -> list[tuple]:
+    with hub.uow(readonly=True) as uow:
+        pos = uow.repo.purchase_orders_of(order_id)
+    return [(p.partner_id, [(ln.sku, ln.quantity) for ln in p.lines]) for p in pos if p.route_attempt == 2]
+
+
+def links(hub, set_id: str = "865") -> list:
+    s = t.transaction_sets
+    with hub.uow(readonly=True) as uow:
+        return list(uow.conn.scalars(select(s.c.purchase_order_id).where(s.c.set_id == set_id)))
+
+
+def timeline(hub, kind: str) -> list[str]:
+    with hub.uow(readonly=True) as uow:
+        return list(uow.conn.scalars(select(t.events.c.message).where(t.events.c.kind == kind)
+                                     .order_by(t.events.c.id)))
+
+
+def test_a_cut_rejects_the_units_and_reroutes_them_once(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    accept_all(hub, po, 101)
+    cut = ca(own(n, "POC*2*QD*1**EA", "ACK*IQ*1*EA"), 102)
+    report = receive(hub, cut)
+    assert report.problems == []
+    assert (report.state, report.applied) == ("processed", 1)
+    assert po_state(hub, n) == ("accepted", [("accepted", 4, 0, 0, 0), ("changed", 1, 0, 1, 0)])
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+    assert links(hub) == [po["id"]]
+    assert f"{n}: acme cut line 2 (FOOTREST-ADJ) from 2 to 1 unit(s) (865 POC02 QD)" in timeline(hub, "po.state")
+    assert len(outbound(hub, "997")) == 2          # acme's 855 and 865 groups are acknowledged
+    assert b"AK1*CA*102" in outbound(hub, "997")[1]["payload"]
+    # The same bytes again are a duplicate; the same change in a new interchange changes nothing.
+    assert receive(hub, cut).state == "duplicate"
+    resent = cut.replace(b"*000000102*", b"*000000103*").replace(b"IEA*1*000000102", b"IEA*1*000000103")
+    assert receive(hub, resent).state == "processed"
+    assert po_state(hub, n)[1][1] == ("changed", 1, 0, 1, 0)
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+    assert incidents(hub) == []
+
+
+def test_a_deleted_line_no_one_else_sells_is_an_incident(answers_865):
+    hub = answers_865
+    o = order()
+    o["lines"] = [{"line_id": "1", "sku": "MONITOR-ARM-2", "quantity": 3, "unit_price": "60.00"},
+                  {"line_id": "2", "sku": "CABLE-TRAY-80", "quantity": 1, "unit_price": "20.00"}]
+    [taken] = accept(hub.context, [Submission("t", o)])
+    hub.dispatcher("w").run_once()
+    with hub.uow(readonly=True) as uow:
+        [po] = uow.repo.purchase_orders_of(taken.order_id)
+    receive(hub, ca(own(po.po_number, "POC*1*DI"), 201))
+    assert po_state(hub, po.po_number) == ("sent", [("rejected", 0, 0, 3, 0), ("open", 0, 0, 0, 0)])
+    assert incidents(hub) == ["routing.no_supplier_left"]
+    with hub.uow(readonly=True) as uow:
+        assert uow.repo.get_order(taken.order_id).state.value == "needs_attention"
+
+
+def test_our_change_accepted_by_865(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    accept_all(hub, po, 301)
+    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}, {"line_id": "2", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    assert the_change(hub, result)["state"] == "sent"
+    receive(hub, ca([f"BCA*04*AT*{po['po_number']}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
+                     "POC*2*QI*3**EA", "ACK*IA*3*EA"], 302))
+    view = the_change(hub, result)
+    assert view["state"] == "accepted"
+    assert [ln["answer"] for ln in view["purchase_orders"][0]["lines"]] == ["accepted", "accepted"]
+    assert po_state(hub, po["po_number"])[1] == [("accepted", 3, 0, 0, 0), ("accepted", 3, 0, 0, 0)]
+    assert links(hub) == [po["id"]] and others(hub, po["order_id"]) == []
+    assert "change.accepted" in [k for k in timeline_kinds(hub)]
+
+
+def timeline_kinds(hub) -> list[str]:
+    with hub.uow(readonly=True) as uow:
+        return list(uow.conn.scalars(select(t.events.c.kind).order_by(t.events.c.id)))
+
+
+def test_our_change_refused_on_one_line_by_865(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    accept_all(hub, po, 401)
+    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}, {"line_id": "2", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    answer = ca([f"BCA*04*AC*{po['po_number']}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
+                 "POC*2*QI*3**EA", "ACK*IR*1*EA"], 402)
+    receive(hub, answer)
+    view = the_change(hub, result)
+    assert view["state"] == "partly_accepted"
+    assert [ln["answer"] for ln in view["purchase_orders"][0]["lines"]] == ["accepted", "refused"]
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]   # the unit it refused
+    # The same answer in a new interchange settles nothing twice and cuts nothing.
+    receive(hub, answer.replace(b"*000000402*", b"*000000403*").replace(b"IEA*1*000000402", b"IEA*1*000000403"))
+    assert the_change(hub, result)["state"] == "partly_accepted"
+    assert timeline(hub, "change.answer_ignored") == [
+        f"the change to {po['po_number']} was settled already (partly_accepted); the answer (865) changes nothing"]
+    assert po_state(hub, po["po_number"])[1][0] == ("accepted", 3, 0, 0, 0)
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+
+
+def test_a_later_ship_date_delays_the_order_for_the_channel(api, answers_865):  # noqa: F811
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    receive(hub, x12("855", "PR", [f"BAK*00*AC*{n}*20261125", "PO1*1*4*EA", "ACK*IA*4*EA*068*20261201",
+                                   "PO1*2*2*EA", "ACK*IA*2*EA*068*20261201"], 501))
+    receive(hub, ca(own(n, "POC*1*CT*4**EA", "ACK*DR*4*EA*068*20261204",
+                        "POC*2*CT*2**EA", "DTM*068*20261210"), 502))
+    with hub.uow(readonly=True) as uow:
+        dates = [pl.promised_date.isoformat() for pl in uow.repo.find_purchase_order(n).lines]
+    assert dates == ["2026-12-04", "2026-12-10"]
+    page = feed(api)
+    assert summary(page)[1:] == [(2, "order.delayed", "accepted", [("1", 4, "accepted")]),
+                                 (3, "order.delayed", "accepted", [("2", 2, "accepted")])]
+    one, two = page["events"][1:]
+    assert (one["lines"][0]["previous_expected_ship_date"], one["lines"][0]["expected_ship_date"],
+            one["reason"]) == ("2026-12-01", "2026-12-04",
+                               "the supplier moved its ship date: Item Accepted - Date Rescheduled (DR)")
+    assert two["reason"] == "the supplier moved its ship date: Change of Dates (CT)"
+    # Line 2 is 9 days late, beyond acme's 5: an Incident; line 1 (3 days) is within.
+    assert incidents(hub) == ["supplier_change.delay_beyond_window"]
+    with hub.uow(readonly=True) as uow:
+        message = uow.conn.scalar(select(t.incidents.c.message))
+    assert f"acme moved {n} line 2 (FOOTREST-ADJ) from 2026-12-01 to 2026-12-10, 9 days later" in message
+
+
+def test_an_865_for_a_po_we_never_sent(answers_865):
+    hub = answers_865
+    receive(hub, ca(own("PO9999999", "POC*1*DI"), 601))
+    assert incidents(hub) == ["change_ack.unknown_po"]
+    assert links(hub) == [None]
+
+
+def test_a_broken_865_is_refused_with_its_error_and_kept(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    broken = ca([f"BCA*04*AC*{po['po_number']}**1*20261125", "POC*1*QD*3**EA", "ACK**3*EA"], 701)
+    report = receive(hub, broken)
+    assert report.state == "rejected"
+    assert "ACK01, the line status, is empty" in report.problems[0]
+    assert incidents(hub) == ["change_ack.missing_line_status"]
+    assert po_state(hub, po["po_number"])[1][0] == ("open", 0, 0, 0, 0)
+    with hub.uow(readonly=True) as uow:
+        [path] = uow.conn.scalars(select(t.interchanges.c.archive_path).where(t.interchanges.c.direction == "in"))
+    assert (hub.archive.root / path).read_bytes() == broken
