@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from hub.adapters import tables as t
 from hub.adapters.config_store import ConfigStore
-from hub.domain.partner import Partner
+from hub.domain.partner import Partner, Sla
 from hub.views.common import iso
 from hub.views.dashboard import partner_health
 
@@ -58,10 +58,21 @@ def partner_profile(partner: Partner) -> dict:
         "host_keys": [{"type": line.split()[0] if line.split() else "", "fingerprint": fingerprint(line)}
                       for line in settings.get("host_keys", []) if isinstance(line, str)],
         "poll": partner.poll, "send_997": partner.send_997, "expect_997": partner.expect_997,
-        "sla": {"997/999": partner.sla.ack_hours, "855": partner.sla.poack_hours,
-                "856": partner.sla.asn_hours},
+        "sla": _deadlines(partner.sla),
         "max_units_per_day": partner.max_units_per_day, "fields": dict(partner.fields),
     }
+
+
+def _deadlines(sla: Sla) -> dict[str, str]:
+    """The partner's answer deadlines and delay window, in words for the partner page."""
+    def hours(value: float | None) -> str:
+        return f"within {value:g} h" if value else "no deadline"
+    return {"997/999": hours(sla.ack_hours), "855": hours(sla.poack_hours),
+            "856": hours(sla.asn_hours),
+            "answer to a change": hours(sla.change_hours if sla.change_hours is not None
+                                        else sla.poack_hours),
+            "865 delay": f"up to {sla.delay_days:g} day(s) later" if sla.delay_days is not None
+            else "any (no Incident)"}
 
 
 def _mapping_files(partner: Partner) -> list[str]:

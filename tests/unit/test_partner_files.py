@@ -3,6 +3,7 @@ or line and column, and what is wrong. Every partner file shipped with the hub m
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -557,3 +558,16 @@ def test_change_documents_need_a_change_mapping(tmp_path):
         '[documents]\noutbound = ["850", "860"]\ninbound = ["997", "865"]\n\n[sla]\nchange_hours = 12\n'
     p = load_partner(write(tmp_path, text))
     assert (p.change_mapping, p.answers_changes, p.sla.change_hours) == ("x12/860-4010.toml", True, 12.0)
+
+
+def test_the_partner_page_says_each_deadline_and_the_delay_window_in_words():
+    from hub.views.partners import partner_profile
+    acme = load_partner(SHIPPED_DIR / "acme.toml")
+    assert partner_profile(acme)["sla"] == {
+        "997/999": "within 2 h", "855": "within 24 h", "856": "within 72 h",
+        "answer to a change": "within 24 h",          # no change_hours: the 855's deadline
+        "865 delay": "any (no Incident)"}
+    strict = dataclasses.replace(acme, sla=Sla(None, 24.0, None, 6.0, 2.5))
+    assert partner_profile(strict)["sla"] == {
+        "997/999": "no deadline", "855": "within 24 h", "856": "no deadline",
+        "answer to a change": "within 6 h", "865 delay": "up to 2.5 day(s) later"}
