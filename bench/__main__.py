@@ -1,4 +1,5 @@
-"""Run every benchmark: ``python -m bench [--quick] [name ...]`` (names: render, import, reader, inbound, inbound865, hl_chain, sftp, workers, scorecard, console, api;
+"""Run every benchmark: ``python -m bench [--quick] [name ...]`` (names: render, import, reader, inbound,
+inbound865, hl_chain, sftp, workers, scorecard, console, api, changes;
 ``--postgres`` adds the API benchmark on PostgreSQL).
 
 Each figure is printed beside a baseline measured in the same run; the exit status is 1
@@ -12,7 +13,8 @@ import sys
 
 from bench.harness import print_table
 
-BENCHMARKS = ["render", "import", "reader", "inbound", "inbound865", "hl_chain", "sftp", "workers", "scorecard", "console", "api"]
+BENCHMARKS = ["render", "import", "reader", "inbound", "inbound865", "hl_chain", "sftp", "workers", "scorecard",
+              "console", "api", "changes"]
 
 
 def main(argv: list[str]) -> int:

@@ -280,17 +280,23 @@ def apply_plan(order: Order, plan: Plan, request: ChangeRequest) -> None:
 def _take(po: PurchaseOrder, pl: PoLine, units: int) -> None:
     """Take units off a PO line: what the supplier took or backordered shrinks with it."""
     pl.quantity -= units
-    excess = pl.qty_accepted + pl.qty_backordered + pl.qty_rejected - pl.quantity
-    if excess > 0:
-        less = min(excess, pl.qty_backordered)
-        pl.qty_backordered -= less
-        pl.qty_accepted -= min(excess - less, pl.qty_accepted)
+    _fit_answers(pl)
     live = pl.quantity - pl.qty_rejected
     if live == 0 and not pl.qty_shipped:
         pl.quantity += units    # the line keeps what it was sent with; cancelled as a whole
         _move_line(po, pl, LineState.CANCELLED)
     elif live <= pl.qty_shipped:
         _move_line(po, pl, LineState.SHIPPED)
+
+
+def _fit_answers(pl: PoLine) -> None:
+    """Units the supplier took, backordered and declined never add up to more than the line
+    holds: what no longer fits comes off the backorder first, then off what it accepted."""
+    excess = pl.qty_accepted + pl.qty_backordered + pl.qty_rejected - pl.quantity
+    if excess > 0:
+        less = min(excess, pl.qty_backordered)
+        pl.qty_backordered -= less
+        pl.qty_accepted -= min(excess - less, pl.qty_accepted)
 
 
 def _settle_po_state(po: PurchaseOrder) -> None:
@@ -314,22 +320,33 @@ def _move_line(po: PurchaseOrder, pl: PoLine, wanted: LineState) -> None:
 # -- the supplier's answer ------------------------------------------------------------------
 
 def accept_line(po: PurchaseOrder, pl: PoLine, change: PoLineChange) -> None:
-    """The supplier takes the change: units added to a line it had accepted are accepted too."""
+    """The supplier takes the change: units added to a line it had accepted are accepted too
+    (those an 855 has answered for since are not counted again)."""
     added = change.quantity_change
     if added > 0 and (pl.qty_accepted or pl.state in (LineState.ACCEPTED, LineState.CHANGED)):
-        pl.qty_accepted += added
+        unanswered = pl.quantity - pl.qty_accepted - pl.qty_backordered - pl.qty_rejected
+        pl.qty_accepted += max(0, min(added, unanswered))
 
 
 def refuse_line(po: PurchaseOrder, pl: PoLine, change: PoLineChange) -> int:
     """The supplier refuses the change; return the added units it will not fill (rejected
-    here, to be routed elsewhere). Units it was asked to drop may still ship."""
+    here, to be routed elsewhere). Units it was asked to drop may still ship.
+
+    The supplier keeps no more than the line held before the change: added units it has
+    declined since (an 855 to the new quantity), or that a later change took away again, are
+    not declined twice.
+    """
     added = change.quantity_change
     if added <= 0 or pl.state in _GONE:
         return 0
-    pl.qty_rejected = min(pl.quantity, pl.qty_rejected + added)
+    refused = min(added, pl.quantity - pl.qty_rejected - max(change.before, pl.qty_shipped))
+    if refused <= 0:
+        return 0
+    pl.qty_rejected += refused
+    _fit_answers(pl)
     if pl.qty_rejected >= pl.quantity:
         _move_line(po, pl, LineState.REJECTED)
-    return added
+    return refused
 
 
 def overall_state(states_of_pos: list[ChangeState], refused_units: bool) -> ChangeState:

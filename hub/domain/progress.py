@@ -95,6 +95,11 @@ def line_progress(line: OrderLine, carried: list[tuple[PurchaseOrder, PoLine]]) 
     dates: list[date] = []
     for po, pl in carried:
         shipped += pl.qty_shipped
+        if pl.state == LineState.REROUTED or (pl.state == LineState.REJECTED and po.state == PoState.CANCELLED):
+            # Handed on, or refused on a purchase order cancelled since: the lines that took the
+            # units on cover them; units nobody took on stay refused.
+            refused += pl.qty_rejected
+            continue
         if pl.state in _GONE_LINES or po.state == PoState.CANCELLED:
             continue   # units re-routed elsewhere, or cancelled (counted on the order line)
         # A supplier that ships units it never confirmed has accepted them all the same.

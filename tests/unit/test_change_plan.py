@@ -114,6 +114,35 @@ def test_a_refused_increase_becomes_rejected_units_to_route_elsewhere():
     assert refuse_line(p, p.lines[0], PoLineChange(1, "QD", 5, 3, 0)) == 0   # may still ship
 
 
+def test_accepting_an_increase_an_855_has_answered_already_counts_no_unit_twice():
+    # 2 -> 5 on an accepted line; the supplier's 855 to the new quantity accepts all 5 before
+    # the change itself is settled (its 865, or its 997 for a partner without 865s).
+    p = po(1, PoState.ACCEPTED, (1, 101, 5, LineState.ACCEPTED, 0, 5))
+    accept_line(p, p.lines[0], PoLineChange(1, "QI", 2, 5, 0))
+    assert p.lines[0].qty_accepted == 5
+    # An 855 that backordered 2 of the 5: only the unit nobody answered for is added.
+    p = po(1, PoState.ACCEPTED, (1, 101, 5, LineState.ACCEPTED, 0, 2))
+    p.lines[0].qty_backordered = 2
+    accept_line(p, p.lines[0], PoLineChange(1, "QI", 2, 5, 0))
+    assert (p.lines[0].qty_accepted, p.lines[0].qty_backordered) == (3, 2)
+
+
+def test_refusing_an_increase_declines_only_the_units_not_declined_already():
+    # 2 -> 5; the supplier's 855 to the new quantity declined 3 (routed elsewhere already),
+    # then it refuses the change: nothing more is declined, nothing is routed twice.
+    p = po(1, PoState.ACCEPTED, (1, 101, 5, LineState.CHANGED, 0, 2, 3))
+    change = PoLineChange(1, "QI", 2, 5, 0)
+    assert refuse_line(p, p.lines[0], change) == 0
+    assert (p.lines[0].qty_accepted, p.lines[0].qty_rejected, p.lines[0].state) == (2, 3, LineState.CHANGED)
+    # The 855 accepted all 5 and the supplier then refuses the change: it keeps the 2 it had.
+    p = po(1, PoState.ACCEPTED, (1, 101, 5, LineState.ACCEPTED, 0, 5))
+    assert refuse_line(p, p.lines[0], change) == 3
+    assert (p.lines[0].qty_accepted, p.lines[0].qty_rejected) == (2, 3)
+    # A later change took the line back to 2 before the answer: nothing is left to decline.
+    p = po(1, PoState.ACCEPTED, (1, 101, 2, LineState.ACCEPTED, 0, 2))
+    assert refuse_line(p, p.lines[0], change) == 0 and p.lines[0].qty_rejected == 0
+
+
 def test_a_new_ship_to_reaches_open_pos_and_is_refused_for_shipped_ones():
     o = order(1, 1)
     open_po = po(1, PoState.ACCEPTED, (1, 101, 1, LineState.ACCEPTED, 0, 1))

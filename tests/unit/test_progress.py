@@ -73,6 +73,26 @@ def test_units_rejected_and_taken_on_by_another_supplier_are_not_rejected():
     assert p.lines[0].suppliers == ("acme", "initech") and p.state == "accepted"
 
 
+def test_units_no_supplier_took_on_stay_rejected_when_the_rest_of_the_line_is_rerouted():
+    # acme declined 7 of 10 and no supplier took that many; a second 855 declined the other
+    # 3, which initech took on: the line is handed on, the 7 are still nobody's.
+    first = pl(0, 10, LineState.REROUTED, qty_rejected=10)
+    second = replace(pl(0, 3, LineState.ACCEPTED, qty_accepted=3), id=2000)
+    p = order_progress(the_order(10), [po("acme", first, state=PoState.REJECTED),
+                                       po("initech", second, state=PoState.ACCEPTED, pid=2)])
+    assert quantities(p) == ("rejected", 3, 0, 7, 0, 0) and p.state == "rejected"
+
+
+def test_a_rejected_line_stays_rejected_when_a_change_cancels_the_rest_of_its_purchase_order():
+    # Line 1 was refused with no supplier left; the channel then cancelled line 2, the last
+    # live line of the purchase order, which cancelled it.
+    refused = pl(0, 4, LineState.REJECTED, qty_rejected=4)
+    gone = replace(pl(1, 1, LineState.CANCELLED), line_number=2)
+    p = order_progress(the_order(4, 1, cancelled=(0, 1)), [po("acme", refused, gone, state=PoState.CANCELLED)])
+    assert quantities(p) == ("rejected", 0, 0, 4, 0, 0)
+    assert quantities(p, 1) == ("cancelled", 0, 0, 0, 1, 0)
+
+
 def test_cancelled_units_and_the_orders_state():
     p = order_progress(the_order(2, 1, cancelled=(0, 1)),
                        [po("acme", pl(0, 2, LineState.ACCEPTED, qty_accepted=2), state=PoState.ACCEPTED)])
