@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -30,10 +32,8 @@ def _tune_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        # The wait for a lock first: switching a new file to WAL takes the database's lock,
-        # and processes starting together would otherwise fail at once ("database is locked").
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cur)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -44,6 +44,24 @@ def _tune_sqlite(engine: Engine) -> None:
         # instead of deadlocking when both try to upgrade a read lock.
         readonly = conn.get_execution_options().get("readonly", False)
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def _use_wal(cur: sqlite3.Cursor, patience: float = 30.0) -> None:
+    """Switch the database file to WAL (it stays so; later connections find it done).
+
+    Switching needs the database to itself, and SQLite answers "database is locked" at once,
+    without waiting on busy_timeout, while another connection holds it: processes opening a
+    new store together (a web and a worker process) then try again until it is done.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -131,7 +131,7 @@ def test_processes_migrating_a_fresh_store_at_the_same_moment_all_succeed(store,
         pg_server.sql(f"CREATE DATABASE {name}")    # empty: no template schema
         url = pg_server.url(name)
     ctx = multiprocessing.get_context("spawn")
-    n = 4
+    n = 8   # enough to make a race show in most runs
     barrier, results = ctx.Barrier(n), ctx.Queue()
     procs = [ctx.Process(target=_migrate_at_once, args=(url, barrier, results)) for _ in range(n)]
     for p in procs:
