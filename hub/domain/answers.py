@@ -207,7 +207,12 @@ def match_line(po: PurchaseOrder, number: str, vendor_item: str = "", buyer_item
 def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> tuple[Applied, list[tuple[PoLine, ShippedItem]]]:
     """Add an 856's shipped quantities to the PO's lines; return the lines matched to items."""
     out = Applied()
-    if po.state in (PoState.CANCELLED, PoState.REJECTED, PoState.FAILED):
+    if po.state == PoState.CANCELLED:
+        what = ", ".join(f"{item.quantity} x item {item.line_number or item.vendor_item or item.buyer_item or '?'}"
+                         for item in order.items) or "every line"
+        out.problems.append(_shipped_cancelled(shipment_id, f"purchase order {po.po_number}", what))
+        return out, []
+    if po.state in (PoState.REJECTED, PoState.FAILED):
         out.problems.append(Problem("state.illegal_transition",
                                     f"856 {shipment_id} ships purchase order {po.po_number}, which "
                                     f"is {po.state.value}: check with the supplier before anything "
@@ -229,6 +234,10 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
                                         f"x{item.quantity}, which is not on {po.po_number}: check "
                                         "with the supplier"))
             continue
+        if pl.state == LineState.CANCELLED:
+            out.problems.append(_shipped_cancelled(shipment_id, f"line {pl.line_number} ({pl.sku}) of "
+                                                   f"{po.po_number}", f"{item.quantity} unit(s)"))
+            continue
         matched.append((pl, item))
         pl.qty_shipped += item.quantity
         expected = _expected(pl)
@@ -245,6 +254,16 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
         done = all(pl.state == LineState.SHIPPED for pl in live)
         _advance(po, PoState.SHIPPED if done else PoState.PARTIALLY_SHIPPED, out)
     return out, matched
+
+
+def _shipped_cancelled(shipment_id: str, where: str, what: str) -> Problem:
+    """A ship notice for units we cancelled: the supplier shipped before it read our change
+    (or ignored it). Not counted as shipped (cancelled units never ship); a person decides."""
+    return Problem("asn.cancelled_units",
+                   f"856 {shipment_id} ships {what} of {where}, which we cancelled: the supplier "
+                   "shipped before it took our change, or the notice is wrong. The shipment is kept "
+                   "but not applied; check with the supplier, then arrange a return or tell the "
+                   "customer the goods are coming")
 
 
 def _expected(pl: PoLine) -> int:

@@ -262,3 +262,26 @@ def test_a_partner_expecting_no_997_settles_a_change_by_taking_delivery(store_hu
     view = the_change(store_hub, result)
     assert view["state"] == "accepted" and view["purchase_orders"][0]["sent_at"]
     assert po_state(store_hub, po["po_number"])[1][1] == ("accepted", 3, 0, 0, 0)
+
+
+def test_a_ship_notice_crossing_our_cancellation_is_kept_and_told_not_counted(store_hub):
+    # Acme ships the chairs before it reads our 860 cancelling the order; its 997 on the 860
+    # comes in the same poll, after the 856.
+    po = sent_po(store_hub)
+    accept_all(store_hub, po, 801)
+    n = po["po_number"]
+    result = change(store_hub, "C1", cancel=True)
+    store_hub.dispatcher("w").run_once()
+    receive(store_hub, x12("856", "SH", ["BSN*00*SHIP9*20261126*0900", "HL*1**S", "TD5*B*2*UPSN",
+                                         "REF*2I*1Z9", "HL*2*1*O", f"PRF*{n}", "HL*3*2*I", "LIN*1",
+                                         "SN1**4*EA"], 802))
+    [doc] = outbound(store_hub, "860")
+    ack_860(store_hub, doc, 803)
+    assert the_change(store_hub, result)["state"] == "accepted"
+    assert po_state(store_hub, n) == ("cancelled", [("cancelled", 0, 0, 0, 0), ("cancelled", 0, 0, 0, 0)])
+    with store_hub.uow(readonly=True) as uow:
+        [(message, state)] = uow.conn.execute(select(t.incidents.c.message, t.incidents.c.state)
+                                              .where(t.incidents.c.code == "asn.cancelled_units")).all()
+        kept = uow.conn.scalar(select(t.interchanges.c.state).where(t.interchanges.c.control_number == "000000802"))
+    assert state == "open" and kept == "processed"
+    assert message.startswith(f"856 SHIP9 ships 4 x item 1 of purchase order {n}, which we cancelled")

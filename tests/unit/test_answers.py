@@ -199,12 +199,25 @@ def test_unknown_item_in_856():
     assert [pr.code for pr in out.problems] == ["asn.unknown_item"]
 
 
-@pytest.mark.parametrize("state", [PoState.CANCELLED, PoState.REJECTED])
-def test_856_for_a_closed_po_is_refused(state):
+@pytest.mark.parametrize("state, code", [(PoState.CANCELLED, "asn.cancelled_units"),
+                                         (PoState.REJECTED, "state.illegal_transition")])
+def test_856_for_a_closed_po_is_refused(state, code):
     p = po(5, state=state)
     out, matched = apply_shipment(p, shipped(("1", 5)), "SH1")
     assert matched == [] and p.lines[0].qty_shipped == 0
-    assert [pr.code for pr in out.problems] == ["state.illegal_transition"]
+    assert [pr.code for pr in out.problems] == [code]
+
+
+def test_units_of_a_cancelled_line_are_not_counted_as_shipped_and_the_rest_is():
+    # The supplier shipped line 1 before it took our change cancelling line 2.
+    p = po(2, 3, state=PoState.ACCEPTED)
+    p.lines[1].state = LineState.CANCELLED
+    out, matched = apply_shipment(p, shipped(("1", 2), ("2", 3)), "SH1")
+    assert [(pl.line_number, item.quantity) for pl, item in matched] == [(1, 2)]
+    assert [pl.qty_shipped for pl in p.lines] == [2, 0]
+    assert [pr.code for pr in out.problems] == ["asn.cancelled_units"]
+    assert "3 unit(s) of line 2" in out.problems[0].message
+    assert (p.state, p.lines[1].state) == (PoState.SHIPPED, LineState.CANCELLED)
 
 
 def test_match_line_ignores_leading_zeros():
