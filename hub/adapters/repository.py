@@ -157,6 +157,17 @@ class Repository(Bookkeeping):
                                  .order_by(t.purchase_orders.c.id)).mappings().all()
         return [self._po_with_lines(r) for r in rows]
 
+    def purchase_orders_of_orders(self, order_ids: set[int]) -> dict[int, list[PurchaseOrder]]:
+        """Every purchase order of each of these orders, oldest first, in two queries."""
+        if not order_ids:
+            return {}
+        p = t.purchase_orders
+        heads = self.conn.execute(select(p).where(p.c.order_id.in_(order_ids)).order_by(p.c.id)).mappings().all()
+        found: dict[int, list[PurchaseOrder]] = {oid: [] for oid in order_ids}
+        for po in self._with_lines(heads):
+            found[po.order_id].append(po)
+        return found
+
     def find_purchase_order(self, po_number: str) -> PurchaseOrder | None:
         """A purchase order by its number, or None."""
         p = t.purchase_orders

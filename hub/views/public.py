@@ -30,24 +30,32 @@ def channel_order(conn: Connection, channel: str, channel_order_id: str) -> dict
 
 def order_document(conn: Connection, order_id: int) -> dict:
     """One order as its channel sees it (docs/schemas/order.json)."""
-    repo = Repository(conn)
-    order = repo.get_order(order_id)
-    progress = order_progress(order, repo.purchase_orders_of(order_id))
-    shipments, delivery = _shipments(conn, order_id)
-    o, e = t.orders, t.order_events
-    received_at = conn.scalar(select(o.c.received_at).where(o.c.id == order_id))
-    last = conn.scalar(select(func.max(e.c.sequence)).where(e.c.order_id == order_id)) or 0
-    return {"channel": order.channel, "channel_order_id": order.channel_order_id,
-            "state": progress.state, "placed_at": iso(order.placed_at), "received_at": iso(received_at),
-            "last_event_sequence": last,
-            "lines": [_line(ln, delivery.get(ln.id)) for ln in progress.lines],
-            "shipments": shipments}
+    return order_documents(conn, [order_id])[order_id]
 
 
 def order_documents(conn: Connection, order_ids: list[int]) -> dict[int, dict]:
-    """Several orders as their channels see them, by id, read on one connection: the order
-    API's answers for a group of orders committed together."""
-    return {oid: order_document(conn, oid) for oid in sorted(set(order_ids))}
+    """Several orders as their channels see them, by id, in a fixed number of queries: the
+    order API's answers for a group of orders committed together."""
+    ids = set(order_ids)
+    repo = Repository(conn)
+    orders = repo.orders_by_id(ids)
+    pos = repo.purchase_orders_of_orders(ids)
+    shipments = _shipments(conn, ids)
+    o, e = t.orders, t.order_events
+    received = dict(conn.execute(select(o.c.id, o.c.received_at).where(o.c.id.in_(ids))).all())
+    last = dict(conn.execute(select(e.c.order_id, func.max(e.c.sequence)).where(e.c.order_id.in_(ids))
+                             .group_by(e.c.order_id)).all())
+    out = {}
+    for oid in sorted(orders):
+        order = orders[oid]
+        progress = order_progress(order, pos.get(oid, []))
+        shipped, delivery = shipments.get(oid, ([], {}))
+        out[oid] = {"channel": order.channel, "channel_order_id": order.channel_order_id,
+                    "state": progress.state, "placed_at": iso(order.placed_at),
+                    "received_at": iso(received[oid]), "last_event_sequence": last.get(oid) or 0,
+                    "lines": [_line(ln, delivery.get(ln.id)) for ln in progress.lines],
+                    "shipments": shipped}
+    return out
 
 
 def _line(ln: LineProgress, expected_delivery) -> dict:
@@ -59,21 +67,22 @@ def _line(ln: LineProgress, expected_delivery) -> dict:
             "expected_delivery": expected_delivery.isoformat() if expected_delivery else None}
 
 
-def _shipments(conn: Connection, order_id: int) -> tuple[list[dict], dict]:
-    """The order's shipments, oldest first, and per order line the latest expected delivery."""
+def _shipments(conn: Connection, order_ids: set[int]) -> dict[int, tuple[list[dict], dict]]:
+    """Per order: its shipments, oldest first, and per order line the latest expected delivery."""
     s, sl, p, pl, ol = t.shipments, t.shipment_lines, t.purchase_orders, t.po_lines, t.order_lines
-    heads = conn.execute(select(s, p.c.partner_id).join(p, p.c.id == s.c.purchase_order_id)
-                         .where(p.c.order_id == order_id).order_by(s.c.id)).mappings().all()
+    heads = conn.execute(select(s, p.c.partner_id, p.c.order_id.label("of_order"))
+                         .join(p, p.c.id == s.c.purchase_order_id)
+                         .where(p.c.order_id.in_(order_ids)).order_by(s.c.id)).mappings().all()
     if not heads:
-        return [], {}
+        return {}
     items: dict[int, list] = {h["id"]: [] for h in heads}
     for r in conn.execute(select(sl.c.shipment_id, sl.c.quantity, ol.c.id, ol.c.line_id, ol.c.sku)
                           .join(pl, pl.c.id == sl.c.po_line_id).join(ol, ol.c.id == pl.c.order_line_id)
                           .where(sl.c.shipment_id.in_(list(items))).order_by(sl.c.id)):
         items[r[0]].append(r)
-    delivery: dict = {}
-    out = []
+    found: dict[int, tuple[list[dict], dict]] = {}
     for h in heads:
+        out, delivery = found.setdefault(h["of_order"], ([], {}))
         lines: dict[str, dict] = {}
         for _, qty, lid, line_id, sku in items[h["id"]]:
             entry = lines.setdefault(line_id, {"line_id": line_id, "sku": sku, "quantity": 0})
@@ -81,7 +90,7 @@ def _shipments(conn: Connection, order_id: int) -> tuple[list[dict], dict]:
             if h["expected_delivery"] and (delivery.get(lid) is None or h["expected_delivery"] > delivery[lid]):
                 delivery[lid] = h["expected_delivery"]
         out.append({**public_shipment(dict(h), h["partner_id"]), "lines": list(lines.values())})
-    return out, delivery
+    return found
 
 
 def channel_events(conn: Connection, channel: str, after: int = 0, limit: int = DEFAULT_PAGE) -> dict:
