@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta, timezone
 from decimal import Decimal
 
-from hub.domain.documents import DocumentProblem
+from hub.domain.documents import DocumentProblem, LineAck
 
 # YYMMDD dates belong to the versions before 004010, which moved every date to CCYYMMDD.
 FIRST_CCYY_VERSION = "004010"
@@ -94,6 +94,28 @@ def read_zone(code: str) -> timezone | None:
     """The UTC offset a DTM04 time code stands for; None when it has no fixed offset."""
     hours = _ZONES.get(code)
     return None if hours is None else timezone(timedelta(hours=hours))
+
+
+def read_line_ack(fields: list[str], position: int, where: str, found: Findings, prefix: str,
+                  short_dates: bool) -> LineAck:
+    """An ACK segment (855 and 865 alike): line status ACK01, quantity ACK02, unit ACK03, date
+    ACK05. A missing status or an unreadable quantity is fatal; a bad date only a problem.
+    ``prefix`` names the problems (``poack``, ``change_ack``); ``where`` says which line."""
+    code, qty_text, date_text = element(fields, 1), element(fields, 2), element(fields, 5)
+    quantity = read_whole(qty_text)
+    if not code:
+        found.add(f"{prefix}.missing_line_status", f"{where}: ACK01, the line status, is empty, so "
+                  "what happens to the line is unknown: ask the supplier", position, True)
+    if qty_text and quantity is None:
+        found.add(f"{prefix}.bad_quantity", f"{where}: ACK02 {quoted(qty_text)} is not a whole "
+                  "number of units, so the line's quantities are unknown: ask the supplier",
+                  position, True)
+    when = read_date(date_text, short_dates)
+    if date_text and when is None:
+        found.add(f"{prefix}.bad_date", f"{where}: ACK05 {quoted(date_text)} is not a date "
+                  f"({'CCYYMMDD or YYMMDD' if short_dates else 'CCYYMMDD'}); the line was read "
+                  "without its date", position)
+    return LineAck(code, quantity, element(fields, 3), when)
 
 
 def read_whole(text: str) -> int | None:

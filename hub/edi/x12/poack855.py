@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from hub.domain.documents import LineAck, ParsedDocument, PoAck, PoAckLine
 from hub.edi.x12.answer_fields import (Findings, element, item_ids, quoted, read_amount, read_date,
-                                   read_whole, short_dates_allowed, walk)
+                                   read_line_ack, read_whole, short_dates_allowed, walk)
 from hub.edi.x12.envelope import Transaction
 from hub.edi.x12.reader import Segment
 
@@ -100,22 +100,7 @@ class PoAckReader:
             return
         line = self.lines[-1]
         where = f"{self.name()}, line {line.number or '?'} (ACK at segment {seg[2]})"
-        code, qty_text, date_text = element(f, 1), element(f, 2), element(f, 5)
-        quantity = read_whole(qty_text)
-        if not code:
-            self.found.add("poack.missing_line_status", f"{where}: ACK01, the line status, is "
-                           "empty, so what happens to the line is unknown: ask the supplier",
-                           seg[2], True)
-        if qty_text and quantity is None:
-            self.found.add("poack.bad_quantity", f"{where}: ACK02 {quoted(qty_text)} is not a "
-                           "whole number of units, so the line's quantities are unknown: ask "
-                           "the supplier", seg[2], True)
-        when = read_date(date_text, self.short_dates)
-        if date_text and when is None:
-            self.found.add("poack.bad_date", f"{where}: ACK05 {quoted(date_text)} is not a "
-                           f"date ({self.date_form()}); the line was read without its date",
-                           seg[2])
-        line.acks.append(LineAck(code, quantity, element(f, 3), when))
+        line.acks.append(read_line_ack(f, seg[2], where, self.found, "poack", self.short_dates))
 
     def date_form(self) -> str:
         """How dates must be written in this set's version."""
