@@ -1,4 +1,4 @@
-"""Values read from suppliers' answer segments (855, 856, 997, 999), and the problems found.
+"""Values read from suppliers' answer segments (855, 856, 865, 997, 999), and the problems found.
 
 Readers here take the text of one element and give a value or None; the parsers decide
 whether a bad value is worth a problem. They use ``str`` methods, no regular expressions:
