@@ -62,6 +62,7 @@ def print_waiting(hub, said: set[str] = frozenset()) -> None:
 @pass_home
 def serve(home, host: str, port: int, threads: int) -> None:
     """Run the web app (the order API; the operators' console grows here)."""
+    import gc
     import logging
 
     import waitress
@@ -77,6 +78,10 @@ def serve(home, host: str, port: int, threads: int) -> None:
     # SIGTERM (a container or service stop) ends the server as Ctrl-C does: waitress lets the
     # requests in hand finish, then the orders still queued are committed before the exit.
     signal.signal(signal.SIGTERM, _stop)
+    # What start-up built lives as long as the process: out of the collector's way, so that a
+    # full collection under load walks only what requests made (shorter pauses, lower p99).
+    gc.collect()
+    gc.freeze()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")
     finally:
