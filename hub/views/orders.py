@@ -196,7 +196,27 @@ def order_view(conn: Connection, order_id: int) -> dict | None:
         "incidents": _incidents(conn, order_id, po_ids),
         "timeline": _timeline(conn, order_id, po_ids, docs),
         "audit": audit_entries(conn, order_id=order_id),
+        "channel_events": _told(conn, order_id, o["channel"]),
     }
+
+
+def _told(conn: Connection, order_id: int, channel: str) -> list[dict]:
+    """What the order's channel was told (its events, oldest first), each with how its
+    notifications stand: the events feed has them all, webhooks and files one per target."""
+    e, i = t.order_events, t.interchanges
+    events = conn.execute(select(e.c.id, e.c.sequence, e.c.type, e.c.occurred_at)
+                          .where(e.c.order_id == order_id).order_by(e.c.sequence)).mappings().all()
+    names = {f"{ev['type']}-{ev['id']}": ev["id"] for ev in events}
+    sent: dict[int, list[dict]] = {}
+    if names:
+        for r in conn.execute(select(i.c.id, i.c.control_number, i.c.doc_type, i.c.state, i.c.last_error)
+                              .where(i.c.direction == "out", i.c.channel == channel,
+                                     i.c.control_number.in_(list(names))).order_by(i.c.id)).mappings():
+            sent.setdefault(names[r["control_number"]], []).append(
+                {"id": r["id"], "target": r["doc_type"], "state": r["state"], "last_error": r["last_error"]})
+    return [{"id": ev["id"], "sequence": ev["sequence"], "type": ev["type"],
+             "occurred_at": _iso(ev["occurred_at"]), "notifications": sent.get(ev["id"], [])}
+            for ev in events]
 
 
 def _shipments(conn: Connection, po_ids: list[int]) -> list[dict]:

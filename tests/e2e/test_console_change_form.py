@@ -44,4 +44,6 @@ def test_an_operator_cuts_a_line_for_the_customer_and_acme_gets_an_860(console, 
     changes.get_by_role("button", name="Supplier accepted").click()
     assert "accepted" in page.locator(".flash.ok").inner_text()
     assert "accepted" in page.locator("section[aria-labelledby=h-changes] h3").inner_text()
+    told = page.locator("section[aria-labelledby=h-told] tbody tr").all_inner_texts()
+    assert [row.split("\t")[1] for row in told] == ["order.accepted", "order.cancelled"]   # 1 chair less
     shots(page, "change-accepted")

@@ -82,3 +82,21 @@ def test_viewers_and_forms_without_csrf_change_nothing(app, hub):   # noqa: F811
     with hub.uow(readonly=True) as uow:
         assert uow.conn.execute(select(t.order_changes.c.id)).all() == []
     assert not any(action == "order.change" for _, action in audited(hub))
+
+
+def test_the_order_page_says_what_the_channel_was_told_and_how_each_notification_stands(app, hub):  # noqa: F811
+    hub.context.channel_targets["webshop"] = ("notify-file",)
+    order_id = placed(hub)
+    ola = signed_in(app, "ola")
+    ola.post(f"/orders/{order_id}/change", data=form(ola, order_id, **{"lines-1-quantity": "0"}))
+    page = ola.get(f"/orders/{order_id}").get_data(as_text=True)
+    told = page.split('id="h-told"')[1].split("</section>")[0]
+    # The lamp's cancellation, with no purchase order behind the event, is still shown.
+    assert re.search(r"<td>order\.cancelled</td>.*notify-file</a> <span class=\"state queued\">queued",
+                     told, re.S), told
+    with hub.uow(readonly=True) as uow:
+        [(doc_id, po_id)] = uow.conn.execute(select(t.interchanges.c.id, t.interchanges.c.purchase_order_id)
+                                             .where(t.interchanges.c.doc_type == "notify-file")).all()
+    assert po_id is None and f'href="/documents/{doc_id}"' in told
+    shown = ola.get(f"/documents/{doc_id}")
+    assert shown.status_code == 200 and "order.cancelled" in shown.get_data(as_text=True)
