@@ -129,10 +129,3 @@ class InboundStore:
                                        .order_by(ol.c.id)).mappings():
                 out[r["order_id"]].append(dict(r))
         return out
-
-    def purchase_order_ids_of(self, order_ids: set[int]) -> set[int]:
-        """Ids of every purchase order of these orders."""
-        if not order_ids:
-            return set()
-        p = t.purchase_orders
-        return set(self.conn.scalars(select(p.c.id).where(p.c.order_id.in_(order_ids))))

@@ -33,11 +33,8 @@ def snapshot(uow: UnitOfWork, order_ids: set[int]) -> dict[int, OrderProgress]:
     if not order_ids:
         return {}
     orders = uow.repo.orders_by_id(order_ids)
-    pos: dict[int, list[PurchaseOrder]] = {}
-    for po in uow.repo.purchase_orders_by_id(uow.inbound.purchase_order_ids_of(order_ids)).values():
-        pos.setdefault(po.order_id, []).append(po)
-    return {oid: order_progress(order, sorted(pos.get(oid, []), key=lambda p: p.id))
-            for oid, order in orders.items()}
+    pos = uow.repo.purchase_orders_of_orders(order_ids)   # each order's, oldest first
+    return {oid: order_progress(order, pos.get(oid, [])) for oid, order in orders.items()}
 
 
 def record(uow: UnitOfWork, hub: HubContext, before: dict[int, OrderProgress], now: datetime,

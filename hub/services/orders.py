@@ -16,9 +16,8 @@ def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime, out: Out
     if not order_ids:
         return
     orders = uow.repo.orders_by_id(order_ids)
-    pos = uow.repo.purchase_orders_by_id(uow.inbound.purchase_order_ids_of(order_ids))
     carried: dict[int, list] = {}
-    for po in pos.values():
+    for po in (po for of_order in uow.repo.purchase_orders_of_orders(order_ids).values() for po in of_order):
         for pl in po.lines:
             carried.setdefault(pl.order_line_id, []).append((po.state, pl))
     changed = []

@@ -23,9 +23,8 @@ def reroute(uow: UnitOfWork, hub: HubContext, rejected: list[tuple[PurchaseOrder
         return
     order_ids = {po.order_id for po, _, _ in rejected}
     orders = uow.repo.orders_by_id(order_ids)
-    siblings = uow.repo.purchase_orders_by_id(uow.inbound.purchase_order_ids_of(order_ids))
     tried: dict[int, set[str]] = {}
-    for po in siblings.values():
+    for po in (po for of_order in uow.repo.purchase_orders_of_orders(order_ids).values() for po in of_order):
         for pl in po.lines:
             tried.setdefault(pl.order_line_id, set()).add(po.partner_id)
     shares: dict[int, dict] = {}
