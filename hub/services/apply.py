@@ -114,13 +114,14 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
         done = settle_change(uow, hub, po_change_id, accepted, lines, now, a.where, by="865")
         if not done.changed:   # e.g. the same answer in a new interchange: say so on the timeline
             uow.repo.add_events([_event(now, po, a, "change.answer_ignored", done.message)])
-    refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
+    # Last to change orders and their purchase orders: what it read is what record compares.
+    read = refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
     uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")
     uow.repo.file_incidents(b.out.incidents, now)
     uow.repo.add_events(b.out.events)
-    record(uow, hub, before, now, {**_date_reasons(b), **b.reasons}, recorded)   # last: it numbers the feed
+    record(uow, hub, before, now, {**_date_reasons(b), **b.reasons}, recorded, read)   # last: it numbers the feed
     report.problems = len(b.out.incidents)
     return report
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from hub.domain.answers import order_state
-from hub.domain.model import IncidentDraft
+from hub.domain.model import IncidentDraft, Order, PurchaseOrder
 from hub.domain.states import ORDER_TRANSITIONS
 from hub.services.fulfil import Outcome
 from hub.services.ports import UnitOfWork
 
 
-def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime, out: Outcome) -> None:
-    """Recompute the state of these orders from their purchase-order lines; store what changed."""
+def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime,
+                   out: Outcome) -> dict[int, tuple[Order, list[PurchaseOrder]]]:
+    """Recompute the state of these orders from their purchase-order lines; store what changed.
+
+    Returns what it read, as now stored: each order with its purchase orders (oldest first),
+    for a caller that writes nothing more to them (hub.services.order_events.snapshot).
+    """
     if not order_ids:
-        return
+        return {}
     orders = uow.repo.orders_by_id(order_ids)
+    pos = uow.repo.purchase_orders_of_orders(order_ids)
     carried: dict[int, list] = {}
-    for po in (po for of_order in uow.repo.purchase_orders_of_orders(order_ids).values() for po in of_order):
+    for po in (po for of_order in pos.values() for po in of_order):
         for pl in po.lines:
             carried.setdefault(pl.order_line_id, []).append((po.state, pl))
     changed = []
@@ -38,3 +44,4 @@ def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime, out: Out
         order.move_to(wanted)
         changed.append(order)
     uow.repo.update_orders(changed, now)
+    return {oid: (order, pos.get(oid, [])) for oid, order in orders.items()}
