@@ -34,6 +34,22 @@ def _asn_file(numbers: list[tuple[str, list[tuple[int, int]]]]) -> bytes:
     return ("~\n".join(segs) + "~\n").encode()
 
 
+def sent_lines(hub) -> dict[str, list[tuple[int, int]]]:
+    """Every purchase order sent, oldest first: its number -> (line number, units) per line."""
+    from sqlalchemy import select
+
+    from hub.adapters import tables as t
+    p, ln = t.purchase_orders, t.po_lines
+    with hub.uow(readonly=True) as uow:
+        rows = uow.conn.execute(select(p.c.po_number, ln.c.line_number, ln.c.quantity)
+                                .join(ln, ln.c.purchase_order_id == p.c.id)
+                                .order_by(p.c.id, ln.c.line_number)).all()
+    by_po: dict[str, list[tuple[int, int]]] = {}
+    for po, line, qty in rows:
+        by_po.setdefault(po, []).append((line, qty))
+    return by_po
+
+
 def run(quick: bool = False) -> list[Result]:
     """Apply 10,000 856s (2,000 in quick mode)."""
     from sqlalchemy import select
@@ -50,14 +66,7 @@ def run(quick: bool = False) -> list[Result]:
         hub = bootstrap(home)
         hub.import_file(orders)
         hub.dispatcher("bench").run_until_empty(limit=1000)
-        with hub.uow(readonly=True) as uow:
-            rows = uow.conn.execute(select(t.purchase_orders.c.po_number, t.po_lines.c.line_number,
-                                           t.po_lines.c.quantity)
-                                    .join(t.po_lines, t.po_lines.c.purchase_order_id == t.purchase_orders.c.id)
-                                    .order_by(t.purchase_orders.c.id, t.po_lines.c.line_number)).all()
-        by_po: dict[str, list] = {}
-        for po, line, qty in rows:
-            by_po.setdefault(po, []).append((line, qty))
+        by_po = sent_lines(hub)
         data = _asn_file(list(by_po.items()))
         t0 = time.perf_counter()
         sum(1 for _ in iter_transactions(io.BytesIO(data)))
