@@ -101,7 +101,7 @@ class Repository(Bookkeeping):
 
     def get_order(self, order_id: int) -> Order | None:
         """One order with its lines, or None."""
-        row = self.conn.execute(select(t.orders).where(t.orders.c.id == order_id)).mappings().first()
+        row = self.conn.execute(select(*_ORDER_COLUMNS).where(t.orders.c.id == order_id)).mappings().first()
         return None if row is None else self._order_with_lines(row)
 
     def orders_by_id(self, ids: set[int]) -> dict[int, Order]:
@@ -109,7 +109,7 @@ class Repository(Bookkeeping):
         if not ids:
             return {}
         o, ol = t.orders, t.order_lines
-        heads = self.conn.execute(select(o).where(o.c.id.in_(ids))).mappings().all()
+        heads = self.conn.execute(select(*_ORDER_COLUMNS).where(o.c.id.in_(ids))).mappings().all()
         lines: dict[int, list[OrderLine]] = {h["id"]: [] for h in heads}
         for r in self.conn.execute(select(ol).where(ol.c.order_id.in_(ids)).order_by(ol.c.id)).mappings():
             lines[r["order_id"]].append(_order_line_from(r))
@@ -118,7 +118,7 @@ class Repository(Bookkeeping):
     def find_order(self, channel: str, channel_order_id: str) -> Order | None:
         """An order by its channel and the channel's order id, or None."""
         o = t.orders
-        row = self.conn.execute(select(o).where(o.c.channel == channel,
+        row = self.conn.execute(select(*_ORDER_COLUMNS).where(o.c.channel == channel,
                                                 o.c.channel_order_id == channel_order_id)).mappings().first()
         return None if row is None else self._order_with_lines(row)
 
@@ -153,7 +153,7 @@ class Repository(Bookkeeping):
 
     def purchase_orders_of(self, order_id: int) -> list[PurchaseOrder]:
         """Every purchase order of one order, oldest first."""
-        rows = self.conn.execute(select(t.purchase_orders).where(t.purchase_orders.c.order_id == order_id)
+        rows = self.conn.execute(select(*_PO_COLUMNS).where(t.purchase_orders.c.order_id == order_id)
                                  .order_by(t.purchase_orders.c.id)).mappings().all()
         return [self._po_with_lines(r) for r in rows]
 
@@ -162,7 +162,7 @@ class Repository(Bookkeeping):
         if not order_ids:
             return {}
         p = t.purchase_orders
-        heads = self.conn.execute(select(p).where(p.c.order_id.in_(order_ids)).order_by(p.c.id)).mappings().all()
+        heads = self.conn.execute(select(*_PO_COLUMNS).where(p.c.order_id.in_(order_ids)).order_by(p.c.id)).mappings().all()
         found: dict[int, list[PurchaseOrder]] = {oid: [] for oid in order_ids}
         for po in self._with_lines(heads):
             found[po.order_id].append(po)
@@ -171,26 +171,27 @@ class Repository(Bookkeeping):
     def find_purchase_order(self, po_number: str) -> PurchaseOrder | None:
         """A purchase order by its number, or None."""
         p = t.purchase_orders
-        row = self.conn.execute(select(p).where(p.c.po_number == po_number)).mappings().first()
+        row = self.conn.execute(select(*_PO_COLUMNS).where(p.c.po_number == po_number)).mappings().first()
         return None if row is None else self._po_with_lines(row)
 
     def _po_with_lines(self, row) -> PurchaseOrder:
         return self._with_lines([row])[0]
 
-    def purchase_orders_by_number(self, numbers: set[str]) -> dict[str, PurchaseOrder]:
-        """Purchase orders (with lines) by PO number, in two queries."""
-        if not numbers:
-            return {}
+    def orders_of_purchase_orders(self, numbers: set[str], ids: set[int] = frozenset()) -> set[int]:
+        """The orders of the purchase orders with these PO numbers or ids (unknown ones are left out)."""
         p = t.purchase_orders
-        heads = self.conn.execute(select(p).where(p.c.po_number.in_(numbers))).mappings().all()
-        return {po.po_number: po for po in self._with_lines(heads)}
+        found: set[int] = set()
+        for column, values in ((p.c.po_number, numbers), (p.c.id, ids)):
+            if values:
+                found.update(self.conn.execute(select(p.c.order_id).where(column.in_(values))).scalars())
+        return found
 
     def purchase_orders_by_id(self, ids: set[int]) -> dict[int, PurchaseOrder]:
         """Purchase orders (with lines) by id, in two queries."""
         if not ids:
             return {}
         p = t.purchase_orders
-        heads = self.conn.execute(select(p).where(p.c.id.in_(ids))).mappings().all()
+        heads = self.conn.execute(select(*_PO_COLUMNS).where(p.c.id.in_(ids))).mappings().all()
         return {po.id: po for po in self._with_lines(heads)}
 
     def _with_lines(self, heads) -> list[PurchaseOrder]:
@@ -271,6 +272,13 @@ class Repository(Bookkeeping):
                                         p.c.sent_at, p.c.acked_at, p.c.poack_at, p.c.shipped_at)
                                  .where(p.c.state.in_([s.value for s in waiting])))
         return [dict(r) for r in rows.mappings()]
+
+
+# What loading an order or a purchase order reads: not the payload as received nor the
+# bookkeeping stamps, which no domain object holds (they are much of a row's decoding time).
+_ORDER_COLUMNS = [c for c in t.orders.c if c.name not in ("received_at", "content_hash", "payload", "updated_at")]
+_PO_COLUMNS = [c for c in t.purchase_orders.c
+               if c.name not in ("sent_at", "acked_at", "poack_at", "shipped_at", "updated_at")]
 
 
 def _order_row(o: Order, payload: str, digest: str, now: datetime) -> dict:

@@ -27,7 +27,7 @@ from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
 from hub.edi.x12.glossary import code_meaning
 from hub.services.order_events import RecordedShipment, record, snapshot
-from hub.services.orders import refresh_orders
+from hub.services.orders import load_orders, refresh_orders
 from hub.services.reroute import reroute
 from hub.services.ports import HubContext, UnitOfWork
 
@@ -80,17 +80,19 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
                if isinstance(a.parsed.document, PoAck | ChangeAck)} | \
         {o.po_number for a in answers if isinstance(a.parsed.document, ShipNotice)
          for o in a.parsed.document.orders}
-    pos = uow.repo.purchase_orders_by_number(numbers)
     sent = _sent_sets(uow, answers)
-    pos.update({p.po_number: p for p in uow.repo.purchase_orders_by_id(
-        {pid for _, pid, _ in sent.values() if pid}).values()})
+    # The batch's orders, each with all its purchase orders, read once: the answers change
+    # these objects, and the channels' view before and the order states after come from them.
+    loaded = load_orders(uow, uow.repo.orders_of_purchase_orders(
+        numbers, {pid for _, pid, _ in sent.values() if pid}))
+    pos = {p.po_number: p for _, of_order in loaded.values() for p in of_order}
     known_shipments = uow.inbound.shipment_exists(
         {(pos[o.po_number].id, a.parsed.document.shipment_id) for a in answers
          if isinstance(a.parsed.document, ShipNotice) for o in a.parsed.document.orders
          if o.po_number in pos})
     by_id = {p.id: p for p in pos.values()}
     # What the channels saw before: 855s and 856s may change it (997s never do).
-    before = snapshot(uow, {pos[n].order_id for n in numbers if n in pos})
+    before = snapshot(uow, {pos[n].order_id for n in numbers if n in pos}, loaded)
     for a in answers:
         doc = a.parsed.document
         if isinstance(doc, FunctionalAck):
@@ -108,14 +110,18 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     uow.inbound.add_transaction_sets(b.links)
     uow.inbound.record_acks(b.verdicts)
     # Orders whose changes a 997/999 settles: what their channels saw, before settling.
-    before.update(snapshot(uow, changes_acknowledged(uow, b.change_acks) - before.keys()))
+    settled = changes_acknowledged(uow, b.change_acks)
+    before.update(snapshot(uow, settled - before.keys()))
     settle_acks(uow, hub, b.change_acks, now)
     for po_change_id, accepted, lines, a, po in b.change_answers:   # after the POs are saved
         done = settle_change(uow, hub, po_change_id, accepted, lines, now, a.where, by="865")
         if not done.changed:   # e.g. the same answer in a new interchange: say so on the timeline
             uow.repo.add_events([_event(now, po, a, "change.answer_ignored", done.message)])
+    # Re-routing and settling changes read and write orders on their own: those are read again.
+    stale = settled | {po.order_id for po, _, _ in b.rejected} | {c[-1].order_id for c in b.change_answers}
     # Last to change orders and their purchase orders: what it read is what record compares.
-    read = refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out)
+    read = refresh_orders(uow, {p.order_id for p in b.changed.values()}, now, b.out,
+                          {oid: v for oid, v in loaded.items() if oid not in stale})
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
     uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")

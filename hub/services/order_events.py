@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.domain.model import Order, PurchaseOrder
+from hub.domain.model import PurchaseOrder
 from hub.domain.progress import EventDraft, OrderProgress, changes, order_progress, public_shipment, shipped
 from hub.services.notify import event_notifications
+from hub.services.orders import Loaded, load_orders
 from hub.services.ports import HubContext, UnitOfWork
 
 
@@ -28,33 +29,29 @@ class RecordedShipment:
     items: list[tuple[int, int]]
 
 
-def snapshot(uow: UnitOfWork, order_ids: set[int],
-             read: dict[int, tuple[Order, list[PurchaseOrder]]] | None = None) -> dict[int, OrderProgress]:
-    """How these orders look to their channels now, as stored. ``read``: orders with their
-    purchase orders already read as they are stored now (hub.services.orders.refresh_orders
-    returns them); the others are read here."""
-    read = {oid: read[oid] for oid in order_ids if oid in read} if read else {}
-    missing = set(order_ids) - set(read)
-    if missing:
-        pos = uow.repo.purchase_orders_of_orders(missing)   # each order's, oldest first
-        read.update({oid: (order, pos.get(oid, [])) for oid, order in uow.repo.orders_by_id(missing).items()})
-    return {oid: order_progress(order, pos) for oid, (order, pos) in read.items()}
+def snapshot(uow: UnitOfWork, order_ids: set[int], read: Loaded | None = None) -> dict[int, OrderProgress]:
+    """How these orders look to their channels now, as stored. ``read``: orders already
+    loaded and still as stored (:func:`hub.services.orders.load_orders`); the others are read here."""
+    return {oid: order_progress(order, pos) for oid, (order, pos) in load_orders(uow, order_ids, read).items()}
 
 
 def record(uow: UnitOfWork, hub: HubContext, before: dict[int, OrderProgress], now: datetime,
            reasons: dict[int, str] | None = None,
            shipments: list[RecordedShipment] = (),
-           read: dict[int, tuple[Order, list[PurchaseOrder]]] | None = None) -> list[dict]:
+           read: Loaded | None = None) -> list[dict]:
     """Store the events of the orders in ``before`` (compared with how they are now) and of
     ``shipments``, and queue their notifications; return the stored events. ``read`` as for
     :func:`snapshot`: only when nothing changed those orders since. Call it last: numbering
     locks the feed until commit."""
     after = snapshot(uow, set(before) | {s.purchase_order.order_id for s in shipments}, read)
+    shipped_by_order: dict[int, list[RecordedShipment]] = {}
+    for s in shipments:
+        shipped_by_order.setdefault(s.purchase_order.order_id, []).append(s)
     drafts: list[EventDraft] = []
     for oid in sorted(after):
         if oid in before:
             drafts += changes(before[oid], after[oid], reasons)
-        drafts += [_shipped(after[oid], s) for s in shipments if s.purchase_order.order_id == oid]
+        drafts += [_shipped(after[oid], s) for s in shipped_by_order.get(oid, ())]
     if not drafts:
         return []
     numbers = uow.order_events.number([d.order_id for d in drafts])

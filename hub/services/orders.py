@@ -11,23 +11,37 @@ from hub.services.fulfil import Outcome
 from hub.services.ports import UnitOfWork
 
 
+Loaded = dict[int, tuple[Order, list[PurchaseOrder]]]
+"""Orders by id, each with every purchase order it has had (oldest first), as now stored."""
+
+
+def load_orders(uow: UnitOfWork, order_ids: set[int], known: Loaded | None = None) -> Loaded:
+    """These orders with their purchase orders; ``known`` holds some already loaded and still
+    as stored (nothing wrote them since, or what wrote them was these very objects)."""
+    found = {oid: known[oid] for oid in order_ids if oid in known} if known else {}
+    missing = set(order_ids) - found.keys()
+    if missing:
+        pos = uow.repo.purchase_orders_of_orders(missing)
+        found.update({oid: (order, pos.get(oid, [])) for oid, order in uow.repo.orders_by_id(missing).items()})
+    return found
+
+
 def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime,
-                   out: Outcome) -> dict[int, tuple[Order, list[PurchaseOrder]]]:
+                   out: Outcome, known: Loaded | None = None) -> Loaded:
     """Recompute the state of these orders from their purchase-order lines; store what changed.
 
-    Returns what it read, as now stored: each order with its purchase orders (oldest first),
-    for a caller that writes nothing more to them (hub.services.order_events.snapshot).
+    ``known`` as for :func:`load_orders`. Returns what it read, as now stored, for a caller
+    that writes nothing more to them (hub.services.order_events.snapshot).
     """
     if not order_ids:
         return {}
-    orders = uow.repo.orders_by_id(order_ids)
-    pos = uow.repo.purchase_orders_of_orders(order_ids)
+    loaded = load_orders(uow, order_ids, known)
     carried: dict[int, list] = {}
-    for po in (po for of_order in pos.values() for po in of_order):
+    for po in (po for _, of_order in loaded.values() for po in of_order):
         for pl in po.lines:
             carried.setdefault(pl.order_line_id, []).append((po.state, pl))
     changed = []
-    for order in orders.values():
+    for order, _ in loaded.values():
         wanted = order_state(order.state, [(ln.wanted, carried.get(ln.id, [])) for ln in order.lines])
         if wanted == order.state:
             continue
@@ -44,4 +58,4 @@ def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime,
         order.move_to(wanted)
         changed.append(order)
     uow.repo.update_orders(changed, now)
-    return {oid: (order, pos.get(oid, [])) for oid, order in orders.items()}
+    return loaded

@@ -107,6 +107,13 @@ def test_rejected_line_is_rerouted_to_the_next_supplier(store_hub):
     again = [p for p in pos if p.route_attempt == 2]
     assert [(p.partner_id, [(ln.sku, ln.quantity) for ln in p.lines]) for p in again] == [
         ("initech", [("FOOTREST-ADJ", 2)])]
+    # The order's state and what its channel heard count the new purchase order, made in the
+    # same unit of work: line 2 is open with initech, not rejected, so the channel hears nothing yet.
+    with store_hub.uow(readonly=True) as uow:
+        assert uow.repo.get_order(po["order_id"]).state.value == "processing"
+        events = uow.conn.scalars(select(t.order_events.c.type)
+                                  .where(t.order_events.c.order_id == po["order_id"])).all()
+    assert events == []
 
 
 def test_rejected_line_with_no_supplier_left_is_an_incident(store_hub):

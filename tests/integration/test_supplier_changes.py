@@ -183,3 +183,56 @@ def test_a_broken_865_is_refused_with_its_error_and_kept(answers_865):
     with hub.uow(readonly=True) as uow:
         [path] = uow.conn.scalars(select(t.interchanges.c.archive_path).where(t.interchanges.c.direction == "in"))
     assert (hub.archive.root / path).read_bytes() == broken
+
+
+def test_an_856_and_the_865_accepting_our_change_in_one_file(api, answers_865):  # noqa: F811
+    """The 865 settles our change after the 856 has moved the same order in the same unit of
+    work: the order's state and what the channel hears count both."""
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    accept_all(hub, po, 501)
+    change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    head = x12("856", "SH", [], 502).decode().split("~\n")[:2]   # ISA and the 856's GS
+    asn = ["ST*856*0001", "BSN*00*S1*20261126*0900", "HL*1**S", "TD5*B*2*UPSN", "REF*2I*1Z1",
+           "HL*2*1*O", f"PRF*{n}", "HL*3*2*I", "LIN*1", "SN1**3*EA", "HL*4*2*I", "LIN*2", "SN1**2*EA",
+           "SE*14*0001", "GE*1*502"]
+    answer = ["GS*CA*ACMESUPPLY*DEMORETAIL*20261125*1200*503*X*004010", "ST*865*0001",
+              f"BCA*04*AT*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA", "SE*5*0001", "GE*1*503",
+              "IEA*2*000000502"]
+    report = receive(hub, ("~\n".join(head + asn + answer) + "~\n").encode())
+    assert (report.state, report.applied, report.problems) == ("processed", 2, [])
+    assert po_state(hub, n)[1] == [("shipped", 3, 0, 0, 3), ("shipped", 2, 0, 0, 2)]
+    with hub.uow(readonly=True) as uow:
+        assert uow.repo.get_order(po["order_id"]).state.value == "shipped"
+    # The decrease was told when it was asked for; the file ships everything still wanted.
+    assert summary(feed(api)) == [
+        (1, "order.accepted", "accepted", [("1", 4, "accepted"), ("2", 2, "accepted")]),
+        (2, "order.cancelled", "accepted", [("1", 1, "accepted")]),
+        (3, "order.shipped", "shipped", [("1", 3, "shipped"), ("2", 2, "shipped")])]
+
+
+def test_an_856_and_the_865_refusing_our_increase_in_one_file(api, answers_865):  # noqa: F811
+    """The refused unit goes to the next supplier while the same file ships the rest: the
+    order's state and what the channel hears count the new purchase order too."""
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    accept_all(hub, po, 601)
+    change(hub, "C1", lines=[{"line_id": "2", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    head = x12("856", "SH", [], 602).decode().split("~\n")[:2]   # ISA and the 856's GS
+    asn = ["ST*856*0001", "BSN*00*S1*20261126*0900", "HL*1**S", "TD5*B*2*UPSN", "REF*2I*1Z1",
+           "HL*2*1*O", f"PRF*{n}", "HL*3*2*I", "LIN*1", "SN1**4*EA", "SE*11*0001", "GE*1*602"]
+    answer = ["GS*CA*ACMESUPPLY*DEMORETAIL*20261125*1200*603*X*004010", "ST*865*0001",
+              f"BCA*04*AC*{n}**1*20261125", "POC*2*QI*3**EA", "ACK*IR*1*EA", "SE*5*0001", "GE*1*603",
+              "IEA*2*000000602"]
+    report = receive(hub, ("~\n".join(head + asn + answer) + "~\n").encode())
+    assert (report.state, report.applied, report.problems) == ("processed", 2, [])
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+    with hub.uow(readonly=True) as uow:
+        assert uow.repo.get_order(po["order_id"]).state.value == "partially_shipped"
+    assert summary(feed(api)) == [
+        (1, "order.accepted", "accepted", [("1", 4, "accepted"), ("2", 2, "accepted")]),
+        (2, "order.shipped", "partially_shipped", [("1", 4, "shipped")])]
