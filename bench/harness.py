@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -43,6 +44,19 @@ def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+@contextmanager
+def as_the_worker():
+    """Run the timed part as ``edihub run`` would: what existed before it (the set-up, like
+    a worker's start-up) is out of the collector's way (hub.cli.common.settle_startup_heap),
+    and back in it afterwards for the next benchmark of the same process."""
+    from hub.cli.common import settle_startup_heap
+    settle_startup_heap()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def peak_rss_mb(argv: list[str]) -> tuple[float, int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -40,6 +41,17 @@ class HomeContext:
 
 
 pass_home = click.make_pass_decorator(HomeContext)
+
+
+def settle_startup_heap() -> None:
+    """For a long-running process (``run``, ``serve``): take what start-up built (modules,
+    configuration, the bootstrapped hub) out of the garbage collector's way for good. A full
+    collection then walks only what the work since has made: a quarter of the time of a big
+    inbound file went to walking the start-up heap again and again, and pauses under load
+    are shorter. Never in a one-shot command, which may run inside another process."""
+    gc.collect()
+    gc.freeze()
+
 
 actor_option = click.option("--as", "actor", default=lambda: os.environ.get("USER") or "operator",
                             show_default="$USER", help="Who does it (kept in the audit log).")

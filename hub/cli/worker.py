@@ -6,7 +6,7 @@ import signal
 
 import click
 
-from hub.cli.common import err, fail, out, pass_home, print_report
+from hub.cli.common import err, fail, out, pass_home, print_report, settle_startup_heap
 from hub.errors import ConfigError
 
 
@@ -18,6 +18,7 @@ def run(home, once: bool) -> None:
     from hub.jobs import Worker
     worker = Worker(home.hub())
     if not once:
+        settle_startup_heap()
         worker.run_forever()
         return
     report = worker.run_once()
@@ -62,7 +63,6 @@ def print_waiting(hub, said: set[str] = frozenset()) -> None:
 @pass_home
 def serve(home, host: str, port: int, threads: int) -> None:
     """Run the web app (the order API; the operators' console grows here)."""
-    import gc
     import logging
 
     import waitress
@@ -78,10 +78,7 @@ def serve(home, host: str, port: int, threads: int) -> None:
     # SIGTERM (a container or service stop) ends the server as Ctrl-C does: waitress lets the
     # requests in hand finish, then the orders still queued are committed before the exit.
     signal.signal(signal.SIGTERM, _stop)
-    # What start-up built lives as long as the process: out of the collector's way, so that a
-    # full collection under load walks only what requests made (shorter pauses, lower p99).
-    gc.collect()
-    gc.freeze()
+    settle_startup_heap()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="edihub")
     finally:
