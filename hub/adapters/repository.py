@@ -79,13 +79,18 @@ class Repository(Bookkeeping):
         """Write back state, hold reason and routing candidates of stored orders."""
         if not orders:
             return
-        self.conn.execute(update(t.orders).where(t.orders.c.id == bindparam("oid")),
-                          [{"oid": o.id, "state": o.state.value, "hold_reason": o.hold_reason,
-                            "updated_at": now} for o in orders])
+        self.update_order_states(orders, now)
         lines = [ln for o in orders for ln in o.lines]
         self.conn.execute(update(t.order_lines).where(t.order_lines.c.id == bindparam("lid")),
                           [{"lid": ln.id, "candidates": ",".join(ln.candidates), "cancelled": ln.cancelled}
                            for ln in lines])
+
+    def update_order_states(self, orders: list[Order], now: datetime) -> None:
+        """Write back only the state and hold reason of stored orders (their lines are left as stored)."""
+        if orders:
+            self.conn.execute(update(t.orders).where(t.orders.c.id == bindparam("oid")),
+                              [{"oid": o.id, "state": o.state.value, "hold_reason": o.hold_reason,
+                                "updated_at": now} for o in orders])
 
     def rewrite_order_details(self, order: Order, now: datetime) -> None:
         """Write back what an operator may edit: customer contact, ship-to, each line's SKU,

@@ -57,5 +57,5 @@ def refresh_orders(uow: UnitOfWork, order_ids: set[int], now: datetime,
                            "message": f"{order.state.value} -> {wanted.value}"})
         order.move_to(wanted)
         changed.append(order)
-    uow.repo.update_orders(changed, now)
+    uow.repo.update_order_states(changed, now)   # only states moved here
     return loaded
