@@ -134,6 +134,14 @@ class Plan:
     pos: dict[int, PoPlan] = field(default_factory=dict)
     shipped: list[PurchaseOrder] = field(default_factory=list)   # header change came too late
     routed: list[tuple[str, str, int]] = field(default_factory=list)   # new POs: number, supplier, units
+    # Units suppliers declined with no supplier left to take them, that the change cancels:
+    # (PO, line, units) off the line that declined them. No supplier is told (none holds them).
+    dropped: list[tuple[PurchaseOrder, PoLine, int]] = field(default_factory=list)
+
+    def changed_pos(self) -> list[PurchaseOrder]:
+        """Every purchase order the change alters, once each."""
+        pos = [pp.po for pp in self.pos.values()] + [po for po, _, _ in self.dropped]
+        return list({id(po): po for po in pos}.values())
 
     def po_plan(self, po: PurchaseOrder) -> PoPlan:
         """The plan of one purchase order, made on first use."""
@@ -197,6 +205,7 @@ def _decrease(line: OrderLine, pos: list[PurchaseOrder], target: int, plan: Plan
     pairs = carried(line, pos)
     left = line.wanted - target
     stranded = max(0, line.wanted - sum(held(po, pl) for po, pl in pairs))
+    _drop_declined(pairs, min(left, stranded), plan)
     left -= min(left, stranded)
     # Newest first, unsent before sent: the cheapest units to take back go first.
     for po, pl in sorted(pairs, key=lambda x: (x[0].state not in UNSENT, -(x[0].id or 0),
@@ -215,6 +224,17 @@ def _decrease(line: OrderLine, pos: list[PurchaseOrder], target: int, plan: Plan
         outcome.note = (f"{left} unit(s) already shipped and cannot be cancelled: a return is "
                         "not a change")
     return outcome
+
+
+def _drop_declined(pairs: list[tuple[PurchaseOrder, PoLine]], units: int, plan: Plan) -> None:
+    """Cancelled units that were declined with nobody left to take them come off the lines
+    that declined them, newest supplier first (the last one tried), so that a corrected 855
+    cannot accept them again."""
+    for po, pl in sorted(pairs, key=lambda x: (-(x[0].id or 0), -x[1].line_number)):
+        taken = min(units, pl.qty_rejected) if pl.state not in (LineState.REROUTED, LineState.CANCELLED) else 0
+        if taken > 0:
+            plan.dropped.append((po, pl, taken))
+            units -= taken
 
 
 def _increase(line: OrderLine, pos: list[PurchaseOrder], target: int, plan: Plan,
@@ -266,6 +286,12 @@ def apply_plan(order: Order, plan: Plan, request: ChangeRequest) -> None:
         order.ship_to = request.ship_to
     if request.delivery_date is not None:
         order.requested_delivery = request.delivery_date
+    for po, pl, units in plan.dropped:
+        if units >= pl.quantity:
+            _move_line(po, pl, LineState.CANCELLED)   # keeps what it was sent with, as _take does
+        else:
+            pl.quantity -= units
+            pl.qty_rejected -= units
     for pp in plan.pos.values():
         by_number = {pl.line_number: pl for pl in pp.po.lines}
         for change in pp.lines.values():

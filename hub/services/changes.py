@@ -195,7 +195,7 @@ def _carry_out(uow: UnitOfWork, hub: HubContext, order: Order, request: ChangeRe
         queue(uow, hub, [(order, routes)], now, out, {order.id: attempt})
         plan.routed = [(po.po_number, po.partner_id, sum(pl.quantity for pl in po.lines))
                        for po in out.purchase_orders]
-    uow.repo.save_purchase_orders([pp.po for pp in plan.pos.values()], now)
+    uow.repo.save_purchase_orders(plan.changed_pos(), now)
     uow.repo.rewrite_order_details(order, now)
     if request.delivery_date is not None:
         uow.changes.set_requested_delivery(order.id, request.delivery_date, now)

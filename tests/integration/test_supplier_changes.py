@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hub.adapters import tables as t
 from hub.services.intake import Submission, accept
 from tests.integration.test_changes import accept_all, change, the_change
-from tests.integration.test_channel_api import api, feed, summary  # noqa: F401  (fixture)
+from tests.integration.test_channel_api import api, auth, feed, summary  # noqa: F401  (fixture)
 from tests.integration.test_inbound import incidents, outbound, po_state, receive, sent_po, x12
 from tests.integration.test_intake import order
 
@@ -236,3 +236,29 @@ def test_an_856_and_the_865_refusing_our_increase_in_one_file(api, answers_865):
     assert summary(feed(api)) == [
         (1, "order.accepted", "accepted", [("1", 4, "accepted"), ("2", 2, "accepted")]),
         (2, "order.shipped", "partially_shipped", [("1", 4, "shipped")])]
+
+
+def test_units_declined_then_cancelled_are_not_taken_by_a_corrected_855(api, answers_865):  # noqa: F811
+    """Acme declines the 3 monitor arms and nobody else sells them; the customer cuts the
+    line to 1; acme's corrected 855 then takes all 3: only the 1 still wanted counts."""
+    hub = answers_865
+    o = order()
+    o["lines"] = [{"line_id": "1", "sku": "MONITOR-ARM-2", "quantity": 3, "unit_price": "60.00"}]
+    [taken] = accept(hub.context, [Submission("t", o)])
+    hub.dispatcher("w").run_once()
+    with hub.uow(readonly=True) as uow:
+        [po] = uow.repo.purchase_orders_of(taken.order_id)
+    n = po.po_number
+    receive(hub, x12("855", "PR", [f"BAK*00*AC*{n}*20261125", "PO1*1*3*EA", "ACK*IR*3*EA"], 701))
+    assert incidents(hub) == ["routing.no_supplier_left"]
+    change(hub, "C1", lines=[{"line_id": "1", "quantity": 1}])
+    assert po_state(hub, n) == ("rejected", [("rejected", 0, 0, 1, 0)])   # no 860: acme holds none
+    assert outbound(hub, "860") == []
+    receive(hub, x12("855", "PR", [f"BAK*00*AC*{n}*20261126", "PO1*1*3*EA", "ACK*IA*3*EA"], 702))
+    assert po_state(hub, n) == ("accepted", [("accepted", 1, 0, 0, 0)])
+    assert "poack.over_acknowledged" in incidents(hub)
+    doc = api.get(f"/api/v1/orders/webshop/{o['channel_order_id']}", headers=auth()).get_json()
+    [line] = doc["lines"]
+    assert line["quantities"] == {"ordered": 3, "cancelled": 2, "accepted": 1, "backordered": 0,
+                                  "rejected": 0, "shipped": 0}
+    assert line["state"] == "accepted"

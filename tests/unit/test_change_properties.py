@@ -3,8 +3,8 @@
 An order with one or more lines, routed to one or more suppliers, goes through a random
 sequence of: changes from the channel (a line's quantity down or up, a line cancelled, the
 whole order cancelled), deliveries of purchase orders, suppliers' 855 line acks (accept,
-backorder, reject some units), suppliers' answers to our changes (accept or refuse, per line)
-and shipments of some units. After every step the channel's view of each line
+backorder, reject some units), corrected 855s taking units declined before, suppliers' answers
+to our changes (accept or refuse, per line) and shipments of some units. After every step the channel's view of each line
 (hub.domain.progress) must hold together: nothing negative, shipped <= accepted <= wanted,
 no unit counted twice and none lost (units on purchase-order lines plus units refused with no
 supplier left add up to the units wanted).
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hub.domain.answers import _still_to_ship, apply_po_ack, apply_shipment
@@ -123,6 +123,15 @@ class World:
                 lines.append(PoAckLine(str(pl.line_number), pl.quantity, acks=acks))
         applied = apply_po_ack(po, PoAck(po.po_number, "AC", date(2026, 11, 25), tuple(lines)))
         self._reroute([(po, pl, units) for pl, units in applied.reroute])
+
+    def reconsider(self, po: PurchaseOrder) -> None:
+        """A corrected 855: the supplier now takes every unit of its lines it declined before
+        and nobody else took (a line in rejected state), as many as the line was last sent with."""
+        lines = tuple(PoAckLine(str(pl.line_number), pl.quantity, acks=(LineAck("IA", pl.quantity),))
+                      for pl in po.lines if pl.state == LineState.REJECTED)
+        if lines and po.state in AT_SUPPLIER + (PoState.REJECTED,):
+            applied = apply_po_ack(po, PoAck(po.po_number, "AC", date(2026, 11, 26), lines))
+            self._reroute([(po, pl, units) for pl, units in applied.reroute])
 
     def answer_change(self, index: int, accepted: bool, refused_lines: set[int]) -> None:
         """The supplier answers a change (865, or the operator records it): per line yes or no."""
@@ -249,10 +258,12 @@ ARGUMENTS = {
                                                  min_size=3, max_size=3)),
     "answer": st.tuples(st.integers(0, 3), st.booleans(), st.sets(st.integers(1, 3), max_size=2)),
     "ship": st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 4)),
+    "reconsider": st.tuples(st.integers(0, 5)),
 }
 # Cancelling the order ends the story, so it comes up less often than the rest; purchase
 # orders must be delivered before a change waits for an answer, so those come up more.
-KINDS = ["quantity"] * 3 + ["deliver"] * 2 + ["answer"] * 3 + ["ack"] * 2 + ["ship"] * 2 + ["cancel_order"]
+KINDS = ["quantity"] * 3 + ["deliver"] * 2 + ["answer"] * 3 + ["ack"] * 2 + ["ship"] * 2 + ["cancel_order",
+                                                                                          "reconsider"]
 steps = st.sampled_from(KINDS).flatmap(lambda kind: ARGUMENTS[kind].map(lambda args: (kind, *args)))
 orders = st.lists(st.tuples(st.integers(1, 6), st.permutations(SUPPLIERS).flatmap(
     lambda p: st.integers(1, 3).map(lambda n: tuple(p[:n])))), min_size=1, max_size=3)
@@ -272,12 +283,18 @@ def run(world: World, step: tuple) -> None:
         world.acknowledge(pick(args[0]), args[1])
     elif kind == "answer":
         world.answer_change(*args)
+    elif kind == "reconsider":
+        world.reconsider(pick(args[0]))
     else:
         world.ship(pick(args[0]), args[1], args[2])
 
 
 @settings(derandomize=True, max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders, st.lists(steps, min_size=6, max_size=30))
+# Units declined with no supplier left, cancelled by the channel, then taken after all by a
+# corrected 855: they must not count as accepted (the decrease takes them off the PO line).
+@example([(4, ("acme",))], [("deliver", 0), ("ack", 0, [(0, 0, 4)] * 3), ("quantity", 0, 2),
+                            ("reconsider", 0)])
 def test_quantities_hold_together_through_any_changes_answers_and_shipments(lines, sequence):
     world = make_world([q for q, _ in lines], [c for _, c in lines])
     check(world, "routing")
