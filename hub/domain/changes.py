@@ -375,6 +375,14 @@ def refuse_line(po: PurchaseOrder, pl: PoLine, change: PoLineChange) -> int:
     return refused
 
 
+def rebased(change: PoLineChange, refused: int) -> PoLineChange:
+    """A change planned on top of units an earlier change added, once the supplier has refused
+    ``refused`` of those: it starts and ends that many units lower, so that refusing it in turn
+    declines its own added units (:func:`refuse_line` keeps what the line held before)."""
+    return PoLineChange(change.line_number, change.code, change.before - refused, change.after - refused,
+                        change.shipped)
+
+
 def overall_state(states_of_pos: list[ChangeState], refused_units: bool) -> ChangeState:
     """The state of a whole change from its purchase orders': requested while some supplier is
     not told yet, sent while some answer is awaited, then accepted, refused or partly accepted

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.domain.changes import PoLineChange, accept_line, refuse_line
+from hub.domain.changes import PoLineChange, accept_line, rebased, refuse_line
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Partner
 from hub.domain.states import CHANGE_TRANSITIONS, ChangeState
@@ -105,6 +105,7 @@ def settle_change(uow: UnitOfWork, hub: HubContext, po_change_id: int, accepted:
                        f"{current.value}: it cannot be {state.value} now")
     reroute(uow, hub, rerouted, now, out)
     uow.repo.save_purchase_orders([po], now)
+    _rebase_later_changes(uow, pc, {pl.line_number: units for _, pl, units in rerouted})
     for change in refused:
         out.incidents.append(IncidentDraft(
             code="change.refused", order_id=po.order_id, purchase_order_id=po.id, partner_id=po.partner_id,
@@ -125,6 +126,21 @@ def settle_change(uow: UnitOfWork, hub: HubContext, po_change_id: int, accepted:
     uow.repo.file_incidents(out.incidents, now)
     uow.repo.add_events(out.events)
     return Settled(po_change_id, state.value, True, f"the change to {po.po_number} is {state.value}")
+
+
+def _rebase_later_changes(uow: UnitOfWork, pc: dict, refused: dict[int, int]) -> None:
+    """Changes to the same purchase order planned after ``pc`` and still unanswered were planned
+    on top of the units just refused (per PO line number): they now start that many lower."""
+    if not refused:
+        return
+    for later in uow.changes.of_purchase_order(pc["po_number"]):
+        if later["id"] <= pc["id"] or ChangeState(later["state"]) not in OPEN or \
+                not any(e["line_number"] in refused for e in later["lines"]):
+            continue
+        lines = [{**e, **rebased(PoLineChange(e["line_number"], e["code"], e["before"], e["after"], e["shipped"]),
+                                 refused[e["line_number"]]).as_dict()} if e["line_number"] in refused else e
+                 for e in later["lines"]]
+        uow.changes.update_po_change(later["id"], lines=lines)
 
 
 def _waits_for_answer(partner: Partner | None) -> bool:

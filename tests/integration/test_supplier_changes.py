@@ -262,3 +262,23 @@ def test_units_declined_then_cancelled_are_not_taken_by_a_corrected_855(api, ans
     assert line["quantities"] == {"ordered": 3, "cancelled": 2, "accepted": 1, "backordered": 0,
                                   "rejected": 0, "shipped": 0}
     assert line["state"] == "accepted"
+
+
+def test_two_increases_refused_in_turn_each_decline_their_own_unit(answers_865):
+    """Two changes each add a footrest (2 -> 3 -> 4); acme refuses the first, then the second:
+    acme keeps the 2 it had, and both added units are declined (the second change was planned
+    on top of the first, so it is rebased when the first is refused)."""
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    accept_all(hub, po, 801)
+    for change_id, units in (("C1", 3), ("C2", 4)):
+        change(hub, change_id, lines=[{"line_id": "2", "quantity": units}])
+        hub.dispatcher("w").run_once()
+    assert len(outbound(hub, "860")) == 2
+    for isa, sequence, units in ((802, 1, 3), (803, 2, 4)):
+        receive(hub, ca([f"BCA*04*AC*{n}**{sequence}*20261125", f"POC*2*QI*{units}**EA", "ACK*IR*1*EA"], isa))
+    assert po_state(hub, n)[1][1] == ("accepted", 2, 0, 2, 0)   # acme holds the 2 it accepted
+    # The first declined unit goes to initech; initech tried, the second has nobody left.
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+    assert incidents(hub) == ["routing.no_supplier_left"]

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from hub.domain.answers import _still_to_ship, apply_po_ack, apply_shipment
 from hub.domain.changes import (AT_SUPPLIER, UNSENT, ChangeRequest, LineRequest, PoPlan, accept_line,
-                                apply_plan, held, plan_change, refuse_line)
+                                apply_plan, held, plan_change, rebased, refuse_line)
 from hub.domain.documents import LineAck, PoAck, PoAckLine, ShippedItem, ShippedOrder
 from hub.domain.model import Address, Customer, Order, OrderLine, PoLine, PurchaseOrder
 from hub.domain.progress import line_progress, order_progress
@@ -137,7 +137,8 @@ class World:
         """The supplier answers a change (865, or the operator records it): per line yes or no."""
         if not self.pending:
             return
-        pp = self.pending.pop(index % len(self.pending))
+        at = index % len(self.pending)
+        pp = self.pending.pop(at)
         by_number = {pl.line_number: pl for pl in pp.po.lines}
         rerouted = []
         for change in pp.lines.values():
@@ -146,6 +147,9 @@ class World:
                 accept_line(pp.po, pl, change)
             elif units := refuse_line(pp.po, pl, change):
                 rerouted.append((pp.po, pl, units))
+                for later in self.pending[at:]:   # planned after it: rebased as settle_change does
+                    if later.po is pp.po and change.line_number in later.lines:
+                        later.lines[change.line_number] = rebased(later.lines[change.line_number], units)
         self._reroute(rerouted)
 
     def ship(self, po: PurchaseOrder, line_index: int, part: int) -> None:
@@ -287,6 +291,19 @@ def run(world: World, step: tuple) -> None:
         world.reconsider(pick(args[0]))
     else:
         world.ship(pick(args[0]), args[1], args[2])
+
+
+def test_two_increases_refused_in_turn_each_decline_their_own_units():
+    """The second change was planned on top of the first's unit: once the first is refused,
+    refusing the second still declines its own unit (the supplier keeps the 2 it had)."""
+    world = make_world([2], [("acme", "bolt")])
+    for step in [("deliver", 0), ("quantity", 0, 3), ("quantity", 0, 4), ("answer", 0, False, set()),
+                 ("answer", 0, False, set())]:
+        run(world, step)
+        check(world, step)
+    acme = world.pos[0]
+    assert held(acme, acme.lines[0]) == 2
+    assert [(po.partner_id, [pl.quantity for pl in po.lines]) for po in world.pos[1:]] == [("bolt", [1])]
 
 
 @settings(derandomize=True, max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
