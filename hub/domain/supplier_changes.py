@@ -9,7 +9,8 @@ An 865 that is the supplier's own change (:func:`apply_supplier_change`) may
   an 855 rejection is; units already shipped are never cut;
 * move a line's ship date (ACK05, or a DTM ship date on the line or in the heading): the
   line's expected ship date follows; a later one is a delay, an Incident when it is later
-  than the partner's ``[sla] delay_days`` allow.
+  than the partner's ``[sla] delay_days`` allow. The dates of an 865 answering our change
+  move lines the same way (:func:`reschedule`).
 
 Anything else it asks (more units, another price) is not taken: it becomes a Problem for an
 operator, never an exception.
@@ -110,6 +111,18 @@ def apply_supplier_change(po: PurchaseOrder, ack: ChangeAck, delay_days: float |
         _advance(po, PoState.REJECTED, out)
     elif live and all(pl.state == LineState.SHIPPED for pl in live):
         _advance(po, PoState.SHIPPED, out)
+    return out
+
+
+def reschedule(po: PurchaseOrder, ack: ChangeAck, delay_days: float | None) -> SupplierChange:
+    """The ship dates of an 865 that answers our change: each line it names and dates moves to
+    that date, a later one being a delay as in :func:`apply_supplier_change`. The verdicts are
+    not applied here (:func:`change_answer`)."""
+    out = SupplierChange()
+    for line in ack.lines:
+        pl = match_line(po, line.line_number, line.vendor_item, line.buyer_item)
+        if pl is not None and pl.state not in (LineState.REROUTED, LineState.CANCELLED):
+            _reschedule(po, pl, line, ack.ship_date, delay_days, out)
     return out
 
 

@@ -21,7 +21,7 @@ from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, app
 from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
 from hub.domain.partner import Partner
-from hub.domain.supplier_changes import apply_supplier_change, change_answer
+from hub.domain.supplier_changes import SupplierChange, apply_supplier_change, change_answer, reschedule
 from hub.services.change_answers import change_answered, changes_acknowledged, settle_acks, settle_change
 from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
@@ -231,14 +231,21 @@ def _change_ack(uow: UnitOfWork, a: Answer, ack: ChangeAck, pos: dict, b: _Batch
     if po is None:
         return
     answered = None if ack.seller_initiated else change_answered(uow, po.po_number, ack.sequence)
-    if answered is not None:
-        _link(b, a, po)
+    if answered is not None:   # its dates now; its verdicts once the batch's POs are saved
+        dated = reschedule(po, ack, a.partner.sla.delay_days)
+        _touch(b, po, dated, a, None, now)
+        _delay_reasons(b, dated)
         accepted, lines = change_answer(ack)
         b.change_answers.append((answered, accepted, lines, a, po))
         return
     applied = apply_supplier_change(po, ack, a.partner.sla.delay_days)
     _touch(b, po, applied, a, None, now)
     b.rejected += [(po, pl, qty) for pl, qty in applied.reroute]
+    _delay_reasons(b, applied)
+
+
+def _delay_reasons(b: _Batch, applied: SupplierChange) -> None:
+    """What the channel is told about each line an 865 moved later."""
     for delay in applied.delays:
         meaning = code_meaning(delay.element, delay.code) if delay.code else ""
         b.reasons[delay.line.order_line_id] = (f"the supplier moved its ship date: {meaning} ({delay.code})"

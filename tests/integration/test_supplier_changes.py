@@ -282,3 +282,29 @@ def test_two_increases_refused_in_turn_each_decline_their_own_unit(answers_865):
     # The first declined unit goes to initech; initech tried, the second has nobody left.
     assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
     assert incidents(hub) == ["routing.no_supplier_left"]
+
+
+def test_the_865_answering_our_change_moves_the_ship_date(api, answers_865):  # noqa: F811
+    """Acme takes the added footrest but ships the line later: the date it gives in its answer
+    moves the line and the channel hears the delay, as for acme's own change."""
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    receive(hub, x12("855", "PR", [f"BAK*00*AC*{n}*20261125", "PO1*1*4*EA", "ACK*IA*4*EA*068*20261201",
+                                   "PO1*2*2*EA", "ACK*IA*2*EA*068*20261201"], 901))
+    result = change(hub, "C1", lines=[{"line_id": "2", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    receive(hub, ca([f"BCA*04*AC*{n}**1*20261125", "POC*2*QI*3**EA", "ACK*IA*3*EA*068*20261203"], 902))
+    assert the_change(hub, result)["state"] == "accepted"
+    with hub.uow(readonly=True) as uow:
+        lines = uow.repo.find_purchase_order(n).lines
+    assert [(pl.quantity, pl.qty_accepted, pl.promised_date.isoformat()) for pl in lines] == [
+        (4, 4, "2026-12-01"), (3, 3, "2026-12-03")]
+    page = feed(api)
+    # Delayed, and accepted again: every unit, the added one too, is taken now.
+    assert [e[1] for e in summary(page)] == ["order.accepted", "order.delayed", "order.accepted"]
+    delayed = page["events"][1]
+    assert (delayed["reason"], delayed["lines"][0]["line_id"], delayed["lines"][0]["previous_expected_ship_date"],
+            delayed["lines"][0]["expected_ship_date"]) == (
+        "the supplier moved its ship date: Item Accepted (IA)", "2", "2026-12-01", "2026-12-03")
+    assert incidents(hub) == []   # 2 days: within acme's 5
