@@ -86,6 +86,7 @@ class ChangeAckLine:
     vendor_item: str = ""    # POC VP / VN
     acks: tuple[LineAck, ...] = ()
     ship_date: dt.date | None = None   # a line-level DTM ship date (068, 079, 010, 038)
+    unit_price: Decimal | None = None  # POC06: the unit price the supplier gives the line
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ An 865 that is the supplier's own change (:func:`apply_supplier_change`) may
 * move a line's ship date (ACK05, or a DTM ship date on the line or in the heading): the
   line's expected ship date follows; a later one is a delay, an Incident when it is later
   than the partner's ``[sla] delay_days`` allow. The dates of an 865 answering our change
-  move lines the same way (:func:`reschedule`).
+  move lines the same way (:func:`answer_terms`).
 
-Anything else it asks (more units, another price) is not taken: it becomes a Problem for an
-operator, never an exception.
+Anything else it asks (more units, another unit price in POC06) is not taken: it becomes a
+Problem for an operator, never an exception.
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ def apply_supplier_change(po: PurchaseOrder, ack: ChangeAck, delay_days: float |
             continue
         _cut(po, pl, line, out)
         _reschedule(po, pl, line, ack.ship_date, delay_days, out)
+        _price(po, pl, line, out)
     live = [pl for pl in po.lines if pl.state not in _GONE]
     if not live and can_move(po, PoState.REJECTED):
         _advance(po, PoState.REJECTED, out)
@@ -114,15 +115,16 @@ def apply_supplier_change(po: PurchaseOrder, ack: ChangeAck, delay_days: float |
     return out
 
 
-def reschedule(po: PurchaseOrder, ack: ChangeAck, delay_days: float | None) -> SupplierChange:
-    """The ship dates of an 865 that answers our change: each line it names and dates moves to
-    that date, a later one being a delay as in :func:`apply_supplier_change`. The verdicts are
-    not applied here (:func:`change_answer`)."""
+def answer_terms(po: PurchaseOrder, ack: ChangeAck, delay_days: float | None) -> SupplierChange:
+    """What an 865 answering our change says besides its verdicts (:func:`change_answer`):
+    each line it dates moves to that date, a later one being a delay, and a unit price other
+    than ours is a Problem, both as in :func:`apply_supplier_change`."""
     out = SupplierChange()
     for line in ack.lines:
         pl = match_line(po, line.line_number, line.vendor_item, line.buyer_item)
         if pl is not None and pl.state not in (LineState.REROUTED, LineState.CANCELLED):
             _reschedule(po, pl, line, ack.ship_date, delay_days, out)
+            _price(po, pl, line, out)
     return out
 
 
@@ -204,6 +206,17 @@ def _reschedule(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, header_date:
                                     f"({pl.sku}) from {before} to {when}, {late} days later, beyond "
                                     f"the {delay_days:g} days its partner file allows ([sla] "
                                     "delay_days): tell the customer or find another source"))
+
+
+def _price(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, out: SupplierChange) -> None:
+    """A unit price (POC06) other than the one we ordered at is not taken: an operator settles it."""
+    if line.unit_price is None or line.unit_price == pl.unit_cost:
+        return
+    out.problems.append(Problem("supplier_change.price",
+                                f"{po.partner_id} gives {line.unit_price} a unit for {po.po_number} line "
+                                f"{pl.line_number} ({pl.sku}), not the {pl.unit_cost} we ordered at: the "
+                                "hub keeps the ordered cost; settle the price with the supplier before "
+                                "its invoice"))
 
 
 def _move_line(po: PurchaseOrder, pl: PoLine, wanted: LineState) -> None:

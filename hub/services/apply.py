@@ -21,7 +21,7 @@ from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, app
 from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
 from hub.domain.partner import Partner
-from hub.domain.supplier_changes import SupplierChange, apply_supplier_change, change_answer, reschedule
+from hub.domain.supplier_changes import SupplierChange, answer_terms, apply_supplier_change, change_answer
 from hub.services.change_answers import change_answered, changes_acknowledged, settle_acks, settle_change
 from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
@@ -231,10 +231,10 @@ def _change_ack(uow: UnitOfWork, a: Answer, ack: ChangeAck, pos: dict, b: _Batch
     if po is None:
         return
     answered = None if ack.seller_initiated else change_answered(uow, po.po_number, ack.sequence)
-    if answered is not None:   # its dates now; its verdicts once the batch's POs are saved
-        dated = reschedule(po, ack, a.partner.sla.delay_days)
-        _touch(b, po, dated, a, None, now)
-        _delay_reasons(b, dated)
+    if answered is not None:   # its dates and prices now; its verdicts once the batch's POs are saved
+        terms = answer_terms(po, ack, a.partner.sla.delay_days)
+        _touch(b, po, terms, a, None, now)
+        _delay_reasons(b, terms)
         accepted, lines = change_answer(ack)
         b.change_answers.append((answered, accepted, lines, a, po))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,18 @@ def test_a_seller_initiated_change_with_dates_at_every_level():
     assert [(ln.line_number, ln.change_code, ln.quantity, ln.ship_date) for ln in read.lines] == [
         ("1", "CT", 4, None), ("2", "CT", 2, date(2026, 2, 15)), ("3", "DI", None, None)]
     assert read.lines[0].acks == (LineAck("DR", 4, "EA", date(2026, 2, 10)),)
+
+
+def test_a_line_unit_price_is_read_from_poc06():
+    read = doc(["BCA*19*AC*PO-1***20260105", "POC*1*PC*4*4*EA*91.5*PE", "POC*2*CT*2*2*EA"])
+    assert [ln.unit_price for ln in read.lines] == [Decimal("91.5"), None]
+
+
+def test_a_unit_price_that_is_no_number_is_left_out_with_a_warning():
+    parsed = parse("865", ["BCA*19*AC*PO-1***20260105", "POC*1*PC*4*4*EA*9l.50*PE"], "004010")
+    assert codes(parsed) == ["change_ack.bad_price"]
+    assert parsed.document.lines[0].unit_price is None
+    assert "POC06 '9l.50' is not a unit price" in parsed.problems[0].message
 
 
 def test_a_rejection_of_the_whole_change_without_lines():

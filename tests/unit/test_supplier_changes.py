@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from hub.domain.documents import ChangeAck, ChangeAckLine, LineAck
 from hub.domain.states import LineState, PoState
-from hub.domain.supplier_changes import apply_supplier_change, change_answer
+from hub.domain.supplier_changes import answer_terms, apply_supplier_change, change_answer
 from tests.unit.test_answers import po, quantities
 
 
@@ -117,3 +118,29 @@ def test_the_golden_seller_change_on_the_golden_po():
     assert [pl.promised_date for pl in p.lines] == [date(2026, 1, 30), date(2026, 1, 25), date(2026, 2, 5)]
     assert [(d.line.line_number, d.code, d.beyond_window) for d in out.delays] == [(1, "", False),
                                                                                   (3, "DR", False)]
+
+
+def test_a_unit_price_other_than_ours_is_reported_not_taken():
+    p = po(4, 2)   # ordered at 1.00 a unit
+    same = ChangeAckLine("1", "PC", None, unit_price=Decimal("1.0"))
+    other = ChangeAckLine("2", "PC", None, unit_price=Decimal("1.25"))
+    out = apply_supplier_change(p, own(same, other), None)
+    assert [(x.code, x.message) for x in out.problems] == [(
+        "supplier_change.price", "acme gives 1.25 a unit for PO0000001 line 2 (SKU-2), not the 1.00 we "
+        "ordered at: the hub keeps the ordered cost; settle the price with the supplier before its invoice")]
+    assert [pl.unit_cost for pl in p.lines] == [Decimal("1.00"), Decimal("1.00")]
+    assert out.reroute == [] and quantities(p.lines[1])[1:] == (0, 0, 0)
+
+
+def test_an_answer_to_our_change_moves_dates_and_reports_a_price():
+    p = po(4, 2)
+    p.lines[0].promised_date = date(2026, 12, 1)
+    answer = ChangeAck("PO0000001", "04", "AC", 1, None, None, (
+        ChangeAckLine("1", "QD", 3, acks=(LineAck("IA", 3, "EA", date(2026, 12, 9)),)),
+        ChangeAckLine("2", "QI", 3, acks=(LineAck("IA", 3, "EA"),), unit_price=Decimal("2"))))
+    out = answer_terms(p, answer, 5)
+    assert p.lines[0].promised_date == date(2026, 12, 9)
+    assert [(d.line.line_number, d.before, d.after, d.beyond_window) for d in out.delays] == [
+        (1, date(2026, 12, 1), date(2026, 12, 9), True)]
+    assert [x.code for x in out.problems] == ["supplier_change.delay_beyond_window", "supplier_change.price"]
+    assert quantities(p.lines[0])[1:] == (0, 0, 0)   # verdicts are settle_change's, not applied here

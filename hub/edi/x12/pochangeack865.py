@@ -30,10 +30,11 @@ is not a sequence number, ACK or DTM segments outside a POC loop.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from hub.domain.documents import ChangeAck, ChangeAckLine, LineAck, ParsedDocument
-from hub.edi.x12.answer_fields import (Findings, element, item_ids, quoted, read_date, read_whole,
-                                   read_line_ack, short_dates_allowed, walk)
+from hub.edi.x12.answer_fields import (Findings, element, item_ids, quoted, read_amount, read_date,
+                                   read_line_ack, read_whole, short_dates_allowed, walk)
 from hub.edi.x12.envelope import Transaction
 from hub.edi.x12.reader import Segment
 
@@ -47,12 +48,12 @@ SHIP_DATE_QUALIFIERS = frozenset({"068", "079", "010", "038"})
 class _Line:
     """One POC loop being read."""
 
-    __slots__ = ("number", "code", "quantity", "buyer", "vendor", "acks", "ship_date", "segment")
+    __slots__ = ("number", "code", "quantity", "buyer", "vendor", "acks", "ship_date", "segment", "price")
 
     def __init__(self, number: str, code: str, quantity: int | None, buyer: str, vendor: str,
-                 segment: int):
+                 segment: int, price: Decimal | None = None):
         self.number, self.code, self.quantity = number, code, quantity
-        self.buyer, self.vendor, self.segment = buyer, vendor, segment
+        self.buyer, self.vendor, self.segment, self.price = buyer, vendor, segment, price
         self.acks: list[LineAck] = []
         self.ship_date: date | None = None
 
@@ -99,8 +100,13 @@ class ChangeAckReader:
             self.found.add("change_ack.bad_quantity", f"{where}: POC03 {quoted(qty_text)} is not "
                            "a whole number of units, so the line's quantity is unknown: ask the "
                            "supplier", seg[2], True)
+        price_text = element(f, 6)
+        price = read_amount(price_text)
+        if price_text and price is None:
+            self.found.add("change_ack.bad_price", f"{where}: POC06 {quoted(price_text)} is not a "
+                           "unit price; it was left out", seg[2])
         buyer, vendor, _ = item_ids(f, 8)
-        self.lines.append(_Line(number, code, quantity, buyer, vendor, seg[2]))
+        self.lines.append(_Line(number, code, quantity, buyer, vendor, seg[2], price))
 
     def on_ack(self, seg: Segment) -> None:
         """ACK: what the supplier does with (part of) the line above it."""
@@ -151,7 +157,7 @@ class ChangeAckReader:
                            f"(segment {n}) is not one of our change sequence numbers; the 865 "
                            "was matched to the purchase order's oldest open change instead", n)
         lines = tuple(ChangeAckLine(ln.number, ln.code, ln.quantity, ln.buyer, ln.vendor,
-                                    tuple(ln.acks), ln.ship_date) for ln in self.lines)
+                                    tuple(ln.acks), ln.ship_date, ln.price) for ln in self.lines)
         return ParsedDocument("865", ChangeAck(
             po_number=element(f, 3), purpose=element(f, 1), ack_type=element(f, 2),
             sequence=sequence, date=when, ship_date=self.ship_date, lines=lines),
