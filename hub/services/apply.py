@@ -87,7 +87,7 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
         numbers, {pid for _, pid, _ in sent.values() if pid}))
     pos = {p.po_number: p for _, of_order in loaded.values() for p in of_order}
     known_shipments = uow.inbound.shipment_exists(
-        {(pos[o.po_number].id, a.parsed.document.shipment_id) for a in answers
+        {(pos[o.po_number].id, _stored_id(a.parsed.document)) for a in answers
          if isinstance(a.parsed.document, ShipNotice) for o in a.parsed.document.orders
          if o.po_number in pos})
     by_id = {p.id: p for p in pos.values()}
@@ -266,14 +266,14 @@ def _ship_notice(a: Answer, notice: ShipNotice, pos: dict, known: set, b: _Batch
         po = _owned(a, order.po_number, pos, b, "856")
         if po is None:
             continue
-        if (po.id, notice.shipment_id) in known:
+        if (po.id, _stored_id(notice)) in known:
             _link(b, a, po)
             duplicates += 1
             b.out.events.append(_event(now, po, a, "shipment.duplicate",
                                        f"856 {notice.shipment_id} for {po.po_number} again: recorded "
                                        "before, not applied twice"))
             continue
-        known.add((po.id, notice.shipment_id))
+        known.add((po.id, _stored_id(notice)))
         applied, matched = apply_shipment(po, order, notice.shipment_id)
         _touch(b, po, applied, a, "shipped_at", now)
         if matched:
@@ -305,10 +305,16 @@ _PREFIX = {"855": "poack", "856": "asn", "865": "change_ack"}
 
 def _shipment_row(po: PurchaseOrder, n: ShipNotice, a: Answer, now: datetime) -> dict:
     return {"purchase_order_id": po.id, "interchange_id": a.interchange_id,
-            "shipment_id": n.shipment_id[:40], "shipped_at": _utc(n.shipped_at),
+            "shipment_id": _stored_id(n), "shipped_at": _utc(n.shipped_at),
             "expected_delivery": n.expected_delivery, "carrier": n.carrier[:20], "service": n.service[:40],
             "tracking_numbers": ",".join(n.tracking_numbers), "bill_of_lading": n.bill_of_lading[:40],
             "pro_number": n.pro_number[:40], "created_at": now}
+
+
+def _stored_id(notice: ShipNotice) -> str:
+    """The shipment id as the store keeps it (its column holds 40 characters): what a repeat
+    of the notice is recognised by."""
+    return notice.shipment_id[:40]
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -149,6 +149,26 @@ def test_the_same_file_twice_is_recorded_not_applied_again(store_hub):
     assert po_state(store_hub, po["po_number"])[1][0][4] == 2
 
 
+def test_a_shipment_id_longer_than_the_store_keeps_is_still_known_again(store_hub):
+    """A 45-character shipment id is kept to 40 characters; a new interchange carrying the
+    same notice, or one whose id differs only after 40 characters, is recognised by what was
+    kept: recorded as a repeat, not applied again (it once failed on the unique key)."""
+    po = sent_po(store_hub)
+
+    def asn(isa: int, sid: str) -> bytes:
+        return x12("856", "SH", [f"BSN*00*{sid}*20261126", "HL*1**S", "HL*2*1*O", f"PRF*{po['po_number']}",
+                                 "HL*3*2*I", "LIN*1", "SN1**1*EA"], isa)
+    receive(store_hub, asn(311, "S" * 40 + "12345"))
+    for isa, sid in ((312, "S" * 40 + "12345"), (313, "S" * 40 + "99999")):
+        report = receive(store_hub, asn(isa, sid))
+        assert (report.state, report.applied, report.problems) == ("processed", 1, [])
+    assert po_state(store_hub, po["po_number"])[1][0][4] == 1   # shipped once, not three times
+    with store_hub.uow(readonly=True) as uow:
+        assert uow.conn.scalars(select(t.shipments.c.shipment_id)).all() == ["S" * 40]
+        repeats = uow.conn.scalars(select(t.events.c.kind).where(t.events.c.kind == "shipment.duplicate")).all()
+    assert len(repeats) == 2 and incidents(store_hub) == []
+
+
 def test_a_reused_control_number_with_other_content_is_an_incident(store_hub):
     po = sent_po(store_hub)
     receive(store_hub, x12("997", "FA", ["AK1*PO*1", "AK9*A*1*1*1"], 401))
