@@ -104,8 +104,12 @@ class InboundStore:
         its own, so that a number finds its shipment); return the shipment ids."""
         if not rows:
             return []
-        ids = self.conn.execute(insert(t.shipments).returning(t.shipments.c.id, sort_by_parameter_order=True),
-                                rows).scalars().all()
+        # Matched back by (purchase order, shipment id), unique within a batch: RETURNING in
+        # parameter order would make SQLite insert one row per statement.
+        s = t.shipments
+        found = {(po, sid): row_id for row_id, po, sid in self.conn.execute(
+            insert(s).returning(s.c.id, s.c.purchase_order_id, s.c.shipment_id), rows)}
+        ids = [found[(r["purchase_order_id"], r["shipment_id"])] for r in rows]
         flat = [{**ln, "shipment_id": sid} for sid, group in zip(ids, lines, strict=True) for ln in group]
         if flat:
             self.conn.execute(insert(t.shipment_lines), flat)
