@@ -13,7 +13,8 @@ ACK loop, ACK at 270 and its DTM at 280)::
     DTM  in the heading: a ship date for every line (DTM01 068/079/010/038 and DTM02)
     POC  POC01 our line number, POC02 change or response type (670: DI delete, QD/QI
          quantity decrease/increase, CT change of dates, CA changes to line items...),
-         POC03 the line's quantity from now on, POC05 unit, POC08.. qualifier/value pairs
+         POC03 the line's quantity from now on, POC05 unit, POC06 unit price, POC08..
+         qualifier/value pairs
     ACK  under a POC: ACK01 line status (668: IA accepted, IR rejected, IC/IQ/IS changed,
          DR date rescheduled...), ACK02 quantity, ACK03 unit, ACK04/ACK05 date qualifier/date
     DTM  under a POC (or its ACK): the line's new ship date, with the qualifiers above
@@ -23,8 +24,8 @@ Everything else (N1, REF, PO4, CTT...) is not needed to apply it and is skipped.
 Fatal (no document): no BCA, no PO number, a cancellation or delete of an earlier answer
 (BCA01 01/03: the hub does not undo answers), an 865 that says nothing (no BCA02 and no POC
 line), a POC without POC02, an ACK without line status or with an unreadable quantity, an
-unreadable POC03, a line answered twice. Kept with a problem: unreadable dates, a BCA05 that
-is not a sequence number, ACK or DTM segments outside a POC loop.
+unreadable POC03, a line answered twice. Kept with a problem: unreadable dates or unit
+prices, a BCA05 that is not a sequence number, ACK or DTM segments outside a POC loop.
 """
 
 from __future__ import annotations
