@@ -185,6 +185,19 @@ def test_a_broken_865_is_refused_with_its_error_and_kept(answers_865):
     assert (hub.archive.root / path).read_bytes() == broken
 
 
+def asn_and_865(isa: int, n: str, shipped: list[tuple[int, int]], answer: list[str]) -> bytes:
+    """One interchange from acme: a group with an 856 shipping (line, units) of PO ``n``, then
+    a group with an 865 made of ``answer`` (its BCA and POC loops)."""
+    asn = ["BSN*00*S1*20261126*0900", "HL*1**S", "TD5*B*2*UPSN", "REF*2I*1Z1", "HL*2*1*O", f"PRF*{n}"]
+    for k, (line, units) in enumerate(shipped, start=3):
+        asn += [f"HL*{k}*2*I", f"LIN*{line}", f"SN1**{units}*EA"]
+    head = x12("856", "SH", [], isa).decode().split("~\n")[:2]   # ISA and the 856's GS
+    segs = [*head, "ST*856*0001", *asn, f"SE*{len(asn) + 2}*0001", f"GE*1*{isa}",
+            f"GS*CA*ACMESUPPLY*DEMORETAIL*20261125*1200*{isa + 1}*X*004010", "ST*865*0001", *answer,
+            f"SE*{len(answer) + 2}*0001", f"GE*1*{isa + 1}", f"IEA*2*{isa:09d}"]
+    return ("~\n".join(segs) + "~\n").encode()
+
+
 def test_an_856_and_the_865_accepting_our_change_in_one_file(api, answers_865):  # noqa: F811
     """The 865 settles our change after the 856 has moved the same order in the same unit of
     work: the order's state and what the channel hears count both."""
@@ -194,14 +207,8 @@ def test_an_856_and_the_865_accepting_our_change_in_one_file(api, answers_865): 
     accept_all(hub, po, 501)
     change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
     hub.dispatcher("w").run_once()
-    head = x12("856", "SH", [], 502).decode().split("~\n")[:2]   # ISA and the 856's GS
-    asn = ["ST*856*0001", "BSN*00*S1*20261126*0900", "HL*1**S", "TD5*B*2*UPSN", "REF*2I*1Z1",
-           "HL*2*1*O", f"PRF*{n}", "HL*3*2*I", "LIN*1", "SN1**3*EA", "HL*4*2*I", "LIN*2", "SN1**2*EA",
-           "SE*14*0001", "GE*1*502"]
-    answer = ["GS*CA*ACMESUPPLY*DEMORETAIL*20261125*1200*503*X*004010", "ST*865*0001",
-              f"BCA*04*AT*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA", "SE*5*0001", "GE*1*503",
-              "IEA*2*000000502"]
-    report = receive(hub, ("~\n".join(head + asn + answer) + "~\n").encode())
+    report = receive(hub, asn_and_865(502, n, [(1, 3), (2, 2)],
+                                      [f"BCA*04*AT*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA"]))
     assert (report.state, report.applied, report.problems) == ("processed", 2, [])
     assert po_state(hub, n)[1] == [("shipped", 3, 0, 0, 3), ("shipped", 2, 0, 0, 2)]
     with hub.uow(readonly=True) as uow:
@@ -222,13 +229,8 @@ def test_an_856_and_the_865_refusing_our_increase_in_one_file(api, answers_865):
     accept_all(hub, po, 601)
     change(hub, "C1", lines=[{"line_id": "2", "quantity": 3}])
     hub.dispatcher("w").run_once()
-    head = x12("856", "SH", [], 602).decode().split("~\n")[:2]   # ISA and the 856's GS
-    asn = ["ST*856*0001", "BSN*00*S1*20261126*0900", "HL*1**S", "TD5*B*2*UPSN", "REF*2I*1Z1",
-           "HL*2*1*O", f"PRF*{n}", "HL*3*2*I", "LIN*1", "SN1**4*EA", "SE*11*0001", "GE*1*602"]
-    answer = ["GS*CA*ACMESUPPLY*DEMORETAIL*20261125*1200*603*X*004010", "ST*865*0001",
-              f"BCA*04*AC*{n}**1*20261125", "POC*2*QI*3**EA", "ACK*IR*1*EA", "SE*5*0001", "GE*1*603",
-              "IEA*2*000000602"]
-    report = receive(hub, ("~\n".join(head + asn + answer) + "~\n").encode())
+    report = receive(hub, asn_and_865(602, n, [(1, 4)],
+                                      [f"BCA*04*AC*{n}**1*20261125", "POC*2*QI*3**EA", "ACK*IR*1*EA"]))
     assert (report.state, report.applied, report.problems) == ("processed", 2, [])
     assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
     with hub.uow(readonly=True) as uow:
