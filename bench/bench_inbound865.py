@@ -17,12 +17,11 @@ import io
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench.bench_import import _instance, write_orders
-from bench.bench_inbound import sent_lines
-from bench.harness import Result, as_the_worker, print_table
+from bench.bench_inbound import sent_lines, timed_receive
+from bench.harness import Result, print_table
 
 HEAD = ("ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*DEMORETAIL     *261125*1200*U*"
         "00401*{isa:09d}*0*T*>~\nGS*{fid}*ACMESUPPLY*DEMORETAIL*20261125*1200*{isa}*X*004010")
@@ -58,7 +57,6 @@ def run(quick: bool = False) -> list[Result]:
 
     from hub.adapters import tables as t
     from hub.bootstrap import bootstrap
-    from hub.edi.x12.envelope import iter_transactions
     count = 2_000 if quick else 10_000
     root = Path(tempfile.mkdtemp(prefix="edihub-bench-"))
     try:
@@ -76,13 +74,7 @@ def run(quick: bool = False) -> list[Result]:
         lines = sum(len(ls) for _, ls in numbers)   # one order.delayed each
         hub.receive_stream(io.BytesIO(_file("855", "PR", 1, numbers, _poack)), "bench", "poack.edi", "acme")
         data = _file("865", "CA", 2, numbers, _change)
-        t0 = time.perf_counter()
-        sum(1 for _ in iter_transactions(io.BytesIO(data)))
-        bare = time.perf_counter() - t0
-        with as_the_worker():
-            t0 = time.perf_counter()
-            report = hub.receive_stream(io.BytesIO(data), "bench", "change.edi", "acme")
-            elapsed = time.perf_counter() - t0
+        report, elapsed, bare = timed_receive(hub, data, "change.edi")
         with hub.uow(readonly=True) as uow:
             delayed = uow.conn.scalar(select(func.count()).select_from(t.order_events)
                                       .where(t.order_events.c.type == "order.delayed"))
