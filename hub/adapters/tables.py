@@ -119,6 +119,8 @@ purchase_orders = Table(
     Column("shipped_at", UtcDateTime),    # first 856 received
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
+    # The day's units per supplier (units_booked_since), checked by every intake batch.
+    Index("ix_purchase_orders_created_at", "created_at", "partner_id", "state"),
 )
 
 po_lines = Table(

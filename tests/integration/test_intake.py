@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from hub.adapters import tables as t
 from hub.services.intake import CONFLICT, CREATED, INVALID, UNCHANGED, Submission, accept
@@ -308,3 +309,39 @@ def test_looking_up_a_batch_reads_the_index_not_every_order(hub):
     with hub.engine.connect() as conn:
         plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]
     assert plan and all(step.startswith("SEARCH orders USING") for step in plan if "orders" in step), plan
+
+
+def test_units_booked_today_count_the_days_live_purchase_orders_per_supplier(store_hub):
+    """The capacity check's figure: units on purchase orders created since the moment given,
+    per supplier; earlier days and dead purchase orders (cancelled, failed, rejected) left out."""
+    for n in range(3):
+        accept(store_hub.context, [Submission("t", order(channel_order_id=f"WS-B{n}"))])
+    p = t.purchase_orders
+    with store_hub.uow() as uow:
+        pos = uow.conn.execute(select(p.c.id, p.c.partner_id, p.c.created_at).order_by(p.c.id)).all()
+        units = dict(uow.conn.execute(select(t.po_lines.c.purchase_order_id, func.sum(t.po_lines.c.quantity))
+                                      .group_by(t.po_lines.c.purchase_order_id)).all())
+        now = pos[0].created_at
+        uow.conn.execute(update(p).where(p.c.id == pos[0].id).values(created_at=now - timedelta(days=2)))
+        uow.conn.execute(update(p).where(p.c.id == pos[1].id).values(state="cancelled"))
+        uow.commit()
+        expected: dict[str, int] = {}
+        for po in pos[2:]:
+            expected[po.partner_id] = expected.get(po.partner_id, 0) + units[po.id]
+        assert len(pos) > 3 and expected
+        assert uow.repo.units_booked_since(now - timedelta(hours=12)) == expected
+        assert uow.repo.units_booked_since(now + timedelta(seconds=1)) == {}
+
+
+def test_units_booked_today_search_the_days_range_not_every_purchase_order(hub):
+    """Every intake batch asks it: SQLite's plan must search the created_at index, never walk
+    the whole table (on 300,000 purchase orders that walk took 120-150 ms a batch)."""
+    seen: list[tuple[str, tuple]] = []
+    with hub.uow(readonly=True) as uow:
+        event.listen(uow.conn, "before_cursor_execute",
+                     lambda conn, cursor, statement, params, context, many: seen.append((statement, params)))
+        uow.repo.units_booked_since(hub.clock() - timedelta(hours=12))
+        statement, params = seen[-1]
+        plan = [row[-1] for row in uow.conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]
+    assert any("purchase_orders USING COVERING INDEX ix_purchase_orders_created_at" in step for step in plan), plan
+    assert not any(step.startswith("SCAN") for step in plan), plan
