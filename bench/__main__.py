@@ -1,5 +1,5 @@
 """Run every benchmark: ``python -m bench [--quick] [name ...]`` (names: render, import, reader, inbound,
-inbound865, hl_chain, sftp, workers, scorecard, console, api, changes;
+inbound865, hl_chain, sftp, workers, scorecard, console, api, changes, capacity;
 ``--postgres`` adds the API benchmark on PostgreSQL).
 
 Each figure is printed beside a baseline measured in the same run; the exit status is 1
@@ -14,7 +14,7 @@ import sys
 from bench.harness import print_table
 
 BENCHMARKS = ["render", "import", "reader", "inbound", "inbound865", "hl_chain", "sftp", "workers", "scorecard",
-              "console", "api", "changes"]
+              "console", "api", "changes", "capacity"]
 
 
 def main(argv: list[str]) -> int:
