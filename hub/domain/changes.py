@@ -375,6 +375,28 @@ def refuse_line(po: PurchaseOrder, pl: PoLine, change: PoLineChange) -> int:
     return refused
 
 
+def decline_held_elsewhere(po: PurchaseOrder, order: Order, pos: list[PurchaseOrder]) -> list[tuple[PoLine, int]]:
+    """After an answer from ``po``'s supplier (say, a corrected 855 taking back units it had
+    declined): units of its lines beyond what the order still wants less what the other
+    purchase orders in ``pos`` hold are declined again. They were handed to another supplier
+    or cancelled since. Returns (line, units) declined; shipped units are never declined."""
+    wanted = {ln.id: ln.wanted for ln in order.lines}
+    declined = []
+    for pl in po.lines:
+        if pl.order_line_id not in wanted:
+            continue
+        elsewhere = sum(held(p, other) for p in pos for other in p.lines
+                        if other.order_line_id == pl.order_line_id and other is not pl)
+        excess = held(po, pl) - max(pl.qty_shipped, wanted[pl.order_line_id] - elsewhere)
+        if excess > 0:
+            pl.qty_rejected += excess
+            _fit_answers(pl)
+            if pl.qty_rejected >= pl.quantity:
+                _move_line(po, pl, LineState.REJECTED)
+            declined.append((pl, excess))
+    return declined
+
+
 def rebased(change: PoLineChange, refused: int) -> PoLineChange:
     """A change planned on top of units an earlier change added, once the supplier has refused
     ``refused`` of those: it starts and ends that many units lower, so that refusing it in turn

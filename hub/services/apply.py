@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hub.domain.answers import (Applied, apply_functional_ack, apply_po_ack, apply_shipment,
+from hub.domain.answers import (Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment,
                                 functional_ack_status)
+from hub.domain.changes import decline_held_elsewhere
 from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
 from hub.domain.partner import Partner
@@ -27,7 +28,7 @@ from hub.services.changes import CHANGE_DOC_TYPES
 from hub.services.fulfil import Outcome
 from hub.edi.x12.glossary import code_meaning
 from hub.services.order_events import RecordedShipment, record, snapshot
-from hub.services.orders import load_orders, refresh_orders
+from hub.services.orders import Loaded, load_orders, refresh_orders
 from hub.services.reroute import reroute
 from hub.services.ports import HubContext, UnitOfWork
 
@@ -98,7 +99,7 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
         if isinstance(doc, FunctionalAck):
             _functional_ack(a, doc, sent, by_id, b, now)
         elif isinstance(doc, PoAck):
-            _po_ack(a, doc, pos, b, now)
+            _po_ack(a, doc, pos, loaded, b, now)
         elif isinstance(doc, ShipNotice):
             report.duplicates += _ship_notice(a, doc, pos, known_shipments, b, now)
         elif isinstance(doc, ChangeAck):
@@ -209,11 +210,18 @@ def _whole_group(ack: FunctionalAck, group: str, partner_id: str, sent: dict):
             yield AckedSet("850", st, ack.group_status, ack.errors)
 
 
-def _po_ack(a: Answer, ack: PoAck, pos: dict, b: _Batch, now: datetime) -> None:
+def _po_ack(a: Answer, ack: PoAck, pos: dict, loaded: Loaded, b: _Batch, now: datetime) -> None:
     po = _owned(a, ack.po_number, pos, b, "855")
     if po is None:
         return
     applied = apply_po_ack(po, ack)
+    order, of_order = loaded[po.order_id]
+    for pl, units in decline_held_elsewhere(po, order, of_order):
+        applied.problems.append(Problem(
+            "poack.units_held_elsewhere",
+            f"{po.partner_id}'s 855 for {po.po_number} takes {units} unit(s) of line {pl.line_number} "
+            f"({pl.sku}) that it declined before and that another supplier holds now, or the customer "
+            "cancelled: they were not taken; tell the supplier not to ship them"))
     _touch(b, po, applied, a, "poack_at", now)
     b.rejected += [(po, pl, qty) for pl, qty in applied.reroute]
     b.arrived.append(f"overdue:855:{po.id}")

@@ -116,6 +116,28 @@ def test_rejected_line_is_rerouted_to_the_next_supplier(store_hub):
     assert events == []
 
 
+def test_a_corrected_855_cannot_take_back_units_rerouted_since(store_hub):
+    """Acme takes 2 of the 4 chairs and declines 2, which go to initech; acme's corrected 855
+    then takes all 4: initech keeps its 2, acme holds 2 and an Incident says so."""
+    po = sent_po(store_hub)
+    n = po["po_number"]
+    receive(store_hub, x12("855", "PR", [f"BAK*00*AC*{n}*20261125", "PO1*1*4*EA", "ACK*IA*2*EA", "ACK*IR*2*EA",
+                                         "PO1*2*2*EA", "ACK*IA*2*EA"], 211))
+    receive(store_hub, x12("855", "PR", [f"BAK*00*AC*{n}*20261126", "PO1*1*4*EA", "ACK*IA*4*EA",
+                                         "PO1*2*2*EA", "ACK*IA*2*EA"], 212))
+    assert po_state(store_hub, n)[1] == [("accepted", 2, 0, 2, 0), ("accepted", 2, 0, 0, 0)]
+    with store_hub.uow(readonly=True) as uow:
+        pos = uow.repo.purchase_orders_of(po["order_id"])
+        message = uow.conn.scalar(select(t.incidents.c.message).where(
+            t.incidents.c.code == "poack.units_held_elsewhere"))
+    assert [(p.partner_id, [(ln.sku, ln.quantity) for ln in p.lines]) for p in pos if p.route_attempt == 2] == [
+        ("initech", [("CHAIR-ERGO-BLK", 2)])]
+    assert incidents(store_hub) == ["poack.units_held_elsewhere"]
+    assert message == (f"acme's 855 for {n} takes 2 unit(s) of line 1 (CHAIR-ERGO-BLK) that it declined "
+                       "before and that another supplier holds now, or the customer cancelled: they were "
+                       "not taken; tell the supplier not to ship them")
+
+
 def test_rejected_line_with_no_supplier_left_is_an_incident(store_hub):
     po = sent_po(store_hub)
     receive(store_hub, x12("855", "PR", [f"BAK*00*AC*{po['po_number']}*20261125", "PO1*1*4*EA",

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from hub.domain.answers import _still_to_ship, apply_po_ack, apply_shipment
 from hub.domain.changes import (AT_SUPPLIER, UNSENT, ChangeRequest, LineRequest, PoPlan, accept_line,
-                                apply_plan, held, plan_change, rebased, refuse_line)
+                                apply_plan, decline_held_elsewhere, held, plan_change, rebased,
+                                refuse_line)
 from hub.domain.documents import LineAck, PoAck, PoAckLine, ShippedItem, ShippedOrder
 from hub.domain.model import Address, Customer, Order, OrderLine, PoLine, PurchaseOrder
 from hub.domain.progress import line_progress, order_progress
@@ -122,15 +123,17 @@ class World:
             if acks:
                 lines.append(PoAckLine(str(pl.line_number), pl.quantity, acks=acks))
         applied = apply_po_ack(po, PoAck(po.po_number, "AC", date(2026, 11, 25), tuple(lines)))
+        decline_held_elsewhere(po, self.order, self.pos)   # as hub.services.apply._po_ack
         self._reroute([(po, pl, units) for pl, units in applied.reroute])
 
     def reconsider(self, po: PurchaseOrder) -> None:
-        """A corrected 855: the supplier now takes every unit of its lines it declined before
-        and nobody else took (a line in rejected state), as many as the line was last sent with."""
+        """A corrected 855: the supplier now takes every unit of its lines it declined before,
+        as many as each line was last sent with, whether or not another supplier holds them now."""
         lines = tuple(PoAckLine(str(pl.line_number), pl.quantity, acks=(LineAck("IA", pl.quantity),))
-                      for pl in po.lines if pl.state == LineState.REJECTED)
+                      for pl in po.lines if pl.qty_rejected and pl.state not in _GONE)
         if lines and po.state in AT_SUPPLIER + (PoState.REJECTED,):
             applied = apply_po_ack(po, PoAck(po.po_number, "AC", date(2026, 11, 26), lines))
+            decline_held_elsewhere(po, self.order, self.pos)
             self._reroute([(po, pl, units) for pl, units in applied.reroute])
 
     def answer_change(self, index: int, accepted: bool, refused_lines: set[int]) -> None:
