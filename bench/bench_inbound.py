@@ -64,21 +64,33 @@ def timed_receive(hub, data: bytes, name: str) -> tuple[object, float, float]:
         return report, time.perf_counter() - t0, bare
 
 
+def hub_with_sent_orders(root: Path, count: int, inbound: tuple[str, ...] = ()):
+    """A demo instance under ``root`` with ``count`` orders taken in and their purchase orders
+    sent; acme also reads the ``inbound`` document types listed."""
+    from hub.bootstrap import bootstrap
+    orders = root / "orders.jsonl"
+    write_orders(orders, count)
+    home = _instance(root)
+    if inbound:
+        acme = home / "partners" / "acme.toml"
+        listed = 'inbound = ["997", "855", "856"]'
+        acme.write_text(acme.read_text().replace(listed, listed[:-1] + "".join(f', "{d}"' for d in inbound) + "]"))
+    hub = bootstrap(home)
+    assert set(inbound) <= set(hub.context.partners["acme"].inbound)
+    hub.import_file(orders)
+    hub.dispatcher("bench").run_until_empty(limit=1000)
+    return hub
+
+
 def run(quick: bool = False) -> list[Result]:
     """Apply 10,000 856s (2,000 in quick mode)."""
     from sqlalchemy import select
 
     from hub.adapters import tables as t
-    from hub.bootstrap import bootstrap
     count = 2_000 if quick else 10_000
     root = Path(tempfile.mkdtemp(prefix="edihub-bench-"))
     try:
-        orders = root / "orders.jsonl"
-        write_orders(orders, count)
-        home = _instance(root)
-        hub = bootstrap(home)
-        hub.import_file(orders)
-        hub.dispatcher("bench").run_until_empty(limit=1000)
+        hub = hub_with_sent_orders(root, count)
         by_po = sent_lines(hub)
         data = _asn_file(list(by_po.items()))
         report, elapsed, bare = timed_receive(hub, data, "asn.edi")

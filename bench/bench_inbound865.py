@@ -19,8 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.bench_import import _instance, write_orders
-from bench.bench_inbound import sent_lines, timed_receive
+from bench.bench_inbound import hub_with_sent_orders, sent_lines, timed_receive
 from bench.harness import Result, print_table
 
 HEAD = ("ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*DEMORETAIL     *261125*1200*U*"
@@ -56,20 +55,10 @@ def run(quick: bool = False) -> list[Result]:
     from sqlalchemy import func, select
 
     from hub.adapters import tables as t
-    from hub.bootstrap import bootstrap
     count = 2_000 if quick else 10_000
     root = Path(tempfile.mkdtemp(prefix="edihub-bench-"))
     try:
-        orders = root / "orders.jsonl"
-        write_orders(orders, count)
-        home = _instance(root)
-        acme = home / "partners" / "acme.toml"
-        acme.write_text(acme.read_text().replace('inbound = ["997", "855", "856"]',
-                                                 'inbound = ["997", "855", "856", "865"]'))
-        hub = bootstrap(home)
-        assert "865" in hub.context.partners["acme"].inbound
-        hub.import_file(orders)
-        hub.dispatcher("bench").run_until_empty(limit=1000)
+        hub = hub_with_sent_orders(root, count, inbound=("865",))
         numbers = list(sent_lines(hub).items())
         lines = sum(len(ls) for _, ls in numbers)   # one order.delayed each
         hub.receive_stream(io.BytesIO(_file("855", "PR", 1, numbers, _poack)), "bench", "poack.edi", "acme")
