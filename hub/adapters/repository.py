@@ -262,15 +262,16 @@ class Repository(Bookkeeping):
         """Units on live purchase orders created since ``since``, per supplier."""
         p, ln = t.purchase_orders, t.po_lines
         dead = (PoState.CANCELLED, PoState.FAILED, PoState.REJECTED)
-        # Summed here, not by GROUP BY partner_id: grouping leads SQLite to walk the partner
-        # index over every purchase order ever made instead of the day's range of created_at.
-        booked: dict[str, int] = {}
-        for partner_id, quantity in self.conn.execute(
-                select(p.c.partner_id, ln.c.quantity)
-                .join(ln, ln.c.purchase_order_id == p.c.id)
-                .where(p.c.created_at >= since, p.c.state.not_in([s.value for s in dead]))):
-            booked[partner_id] = booked.get(partner_id, 0) + quantity
-        return booked
+        # Grouped by an expression, not the bare column: grouping by partner_id leads SQLite to
+        # walk the partner index over every purchase order ever made instead of searching the
+        # day's range of created_at (coalesce changes nothing: partner_id is never null).
+        partner = func.coalesce(p.c.partner_id, "")
+        rows = self.conn.execute(
+            select(partner, func.sum(ln.c.quantity))
+            .join(ln, ln.c.purchase_order_id == p.c.id)
+            .where(p.c.created_at >= since, p.c.state.not_in([s.value for s in dead]))
+            .group_by(partner))
+        return {partner_id: int(units) for partner_id, units in rows}
 
     def purchase_orders_awaiting_answers(self) -> list[dict]:
         """Sent purchase orders still expecting a 997, 855 or 856 (not shipped, closed or failed)."""
