@@ -42,8 +42,8 @@ def _fill(engine, history: int) -> None:
                 for n in range(1, history + TODAY + 1)]
         conn.execute(text(
             "INSERT INTO purchase_orders (id, order_id, po_number, partner_id, state, ack_status, route_attempt, "
-            "test_mode, created_at, updated_at, version) VALUES (:id, 1, :number, :partner, 'sent', '', 1, 0, "
-            ":at, :at, 1)"), rows)
+            "test_mode, created_at, updated_at, version, units) VALUES (:id, 1, :number, :partner, 'sent', '', 1, "
+            "0, :at, :at, 1, 2)"), rows)
         conn.execute(text(
             "INSERT INTO po_lines (purchase_order_id, line_number, sku, supplier_item, description, quantity, "
             "unit_cost, uom, state, qty_accepted, qty_rejected, qty_backordered, qty_shipped) "

@@ -142,7 +142,8 @@ class Repository(Bookkeeping):
             insert(t.purchase_orders).returning(t.purchase_orders.c.id, sort_by_parameter_order=True),
             [{"order_id": p.order_id, "po_number": p.po_number, "partner_id": p.partner_id,
               "state": p.state.value, "ack_status": p.ack_status, "route_attempt": p.route_attempt,
-              "test_mode": p.test_mode, "created_at": p.created_at, "updated_at": now}
+              "test_mode": p.test_mode, "created_at": p.created_at, "updated_at": now,
+              "units": p.quantity_total()}
              for p in pos]).scalars().all()
         line_rows, lines = [], []
         for po, pid in zip(pos, ids, strict=True):
@@ -220,7 +221,7 @@ class Repository(Bookkeeping):
             extra = stamps.get(po.id, {})
             by_stamp.setdefault(tuple(sorted(extra)), []).append(
                 {"pid": po.id, "v": po.version, "state": po.state.value, "ack_status": po.ack_status,
-                 "updated_at": now, "version": po.version + 1, **extra})
+                 "updated_at": now, "version": po.version + 1, "units": po.quantity_total(), **extra})
         changed = 0
         for keys, rows in by_stamp.items():
             # Stamps keep the first arrival: a second 855 does not move poack_at.
@@ -260,15 +261,15 @@ class Repository(Bookkeeping):
 
     def units_booked_since(self, since: datetime) -> dict[str, int]:
         """Units on live purchase orders created since ``since``, per supplier."""
-        p, ln = t.purchase_orders, t.po_lines
+        p = t.purchase_orders
         dead = (PoState.CANCELLED, PoState.FAILED, PoState.REJECTED)
         # Grouped by an expression, not the bare column: grouping by partner_id leads SQLite to
         # walk the partner index over every purchase order ever made instead of searching the
         # day's range of created_at (coalesce changes nothing: partner_id is never null).
+        # units is written with the lines, so the index ix_purchase_orders_booked holds it all.
         partner = func.coalesce(p.c.partner_id, "")
         rows = self.conn.execute(
-            select(partner, func.sum(ln.c.quantity))
-            .join(ln, ln.c.purchase_order_id == p.c.id)
+            select(partner, func.sum(p.c.units))
             .where(p.c.created_at >= since, p.c.state.not_in([s.value for s in dead]))
             .group_by(partner))
         return {partner_id: int(units) for partner_id, units in rows}
@@ -287,7 +288,7 @@ class Repository(Bookkeeping):
 # bookkeeping stamps, which no domain object holds (they are much of a row's decoding time).
 _ORDER_COLUMNS = [c for c in t.orders.c if c.name not in ("received_at", "content_hash", "payload", "updated_at")]
 _PO_COLUMNS = [c for c in t.purchase_orders.c
-               if c.name not in ("sent_at", "acked_at", "poack_at", "shipped_at", "updated_at")]
+               if c.name not in ("sent_at", "acked_at", "poack_at", "shipped_at", "updated_at", "units")]
 
 
 def _order_row(o: Order, payload: str, digest: str, now: datetime) -> dict:

@@ -119,8 +119,10 @@ purchase_orders = Table(
     Column("shipped_at", UtcDateTime),    # first 856 received
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
-    # The day's units per supplier (units_booked_since), checked by every intake batch.
-    Index("ix_purchase_orders_created_at", "created_at", "partner_id", "state"),
+    # The sum of its lines' quantities, written with them: the day's units per supplier
+    # (units_booked_since, asked by every intake batch) are then read from this index alone.
+    Column("units", Integer, nullable=False, server_default="0"),
+    Index("ix_purchase_orders_booked", "created_at", "partner_id", "state", "units"),
 )
 
 po_lines = Table(

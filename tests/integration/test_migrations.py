@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import warnings
+from datetime import datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,6 +14,7 @@ from sqlalchemy import Column
 from sqlalchemy.schema import CreateIndex
 
 from hub.adapters.db import make_engine, migrate
+from hub.adapters.repository import Repository
 from hub.adapters.tables import metadata
 
 
@@ -104,6 +106,35 @@ def test_tracking_numbers_of_shipments_recorded_before_the_upgrade_find_their_or
         for number in ("1ZA", "1ZB"):
             assert [(m.order, m.kind) for m in find_orders(conn, number)] == [
                 ("webshop/WS-1", "tracking number (shipped by acme)")]
+    engine.dispose()
+
+
+def test_units_of_purchase_orders_made_before_the_upgrade_are_their_lines_sum(db_url):
+    """The day's booked units are read from purchase_orders.units: purchase orders made before
+    the column existed count their lines' quantities, not zero."""
+    engine = make_engine(db_url)
+    store_at(engine, "0007")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO orders (id, channel, channel_order_id, placed_at, received_at, currency, customer_id, "
+            "customer_name, customer_email, customer_phone, prepaid, ship_name, ship_address1, ship_address2, "
+            "ship_city, ship_state, ship_postal_code, ship_country, state, content_hash, payload, updated_at) "
+            "VALUES (1, 'webshop', 'WS-1', '2026-01-01', '2026-01-01', 'USD', 'C1', 'Ann Lee', 'ann@example.com', "
+            "'', true, 'Ann Lee', '1 Main St', '', 'Austin', 'TX', '78701', 'US', 'processing', 'h', '{}', "
+            "'2026-01-01')")
+        conn.exec_driver_sql("INSERT INTO purchase_orders (id, order_id, po_number, partner_id, state, test_mode, "
+                             "created_at, updated_at) VALUES (1, 1, 'DR1', 'acme', 'sent', false, "
+                             "'2026-01-01', '2026-01-01'), (2, 1, 'DR2', 'initech', 'sent', false, "
+                             "'2026-01-01', '2026-01-01')")
+        conn.exec_driver_sql("INSERT INTO po_lines (purchase_order_id, line_number, sku, supplier_item, "
+                             "description, quantity, unit_cost, uom, state) VALUES "
+                             "(1, 1, 'A', 'A', '', 2, 1, 'EA', 'open'), (1, 2, 'B', 'B', '', 5, 1, 'EA', 'open'), "
+                             "(2, 1, 'C', 'C', '', 3, 1, 'EA', 'open')")
+    migrate(engine)
+    with engine.connect() as conn:
+        assert sorted(conn.exec_driver_sql("SELECT id, units FROM purchase_orders")) == [(1, 7), (2, 3)]
+        assert Repository(conn).units_booked_since(datetime(2025, 12, 31, tzinfo=timezone.utc)) == {
+            "acme": 7, "initech": 3}
     engine.dispose()
 
 
