@@ -28,10 +28,6 @@ class TransportPool:
         self.channels = channels or {}
         self._open: dict[str, Transport] = {}
 
-    def check(self, partner: Partner) -> None:
-        """Build the partner's transport settings now, so a wrong setting fails at start-up."""
-        self.check_settings(partner.source, partner.transport)
-
     def check_settings(self, source: str, transport: TransportConfig) -> None:
         """Build a transport from a partner file's [transport] table (``source`` names the
         file) and close it: PartnerConfigError naming the setting when one is wrong."""
