@@ -22,12 +22,13 @@ from hub.adapters.db import make_engine, migrate
 from hub.adapters.delivery import TransportFactory, TransportPool
 from hub.adapters.order_files import OrderFileError, ReadNotes, detect_format, read_orders
 from hub.adapters.partner_files import CATALOG_FILE, load_catalog, load_partners, load_partner
+from hub.adapters.toml_table import Problems
 from hub.adapters.unit_of_work import SqlUnitOfWork
 from hub.config import Settings, load_settings
 from hub.domain.model import IncidentDraft
 from hub.domain.partner import Catalog, Partner
 from hub.edi.document import Renderer
-from hub.errors import ConfigError, PartnerConfigError
+from hub.errors import ConfigError, PartnerConfigError, each_problem
 from hub.rwlock import ReadWriteLock
 from hub.services.change_files import ChangeFileReport, take_change_records
 from hub.services.dispatch import Dispatcher
@@ -91,39 +92,38 @@ def load_configuration(settings: Settings, factories: dict[str, TransportFactory
     cfg = Configuration()
     partners_dir = files / "partners" if files else settings.partners_dir
     mappings_dir = files / "mappings" if files else settings.mappings_dir
+    pool = TransportPool({}, factories or default_transports(), settings.home, settings.channels)
     broken: set[str] = set()   # partner files that exist but did not load (their errors are listed)
     for path in sorted(partners_dir.glob("*.toml")):
         try:
-            partner = load_partner(path)
+            partner = load_partner(path, pool.check_settings)
         except ConfigError as exc:
-            cfg.errors.append(exc)
+            cfg.errors.extend(each_problem(exc))
             broken.add(path.stem)
             continue
         cfg.partners[partner.id] = partner
     if not cfg.partners and not cfg.errors:
         cfg.errors.append(PartnerConfigError(partners_dir, "", NO_PARTNERS))
-    try:
-        cfg.catalog = load_catalog(partners_dir / CATALOG_FILE, cfg.partners, broken)
-    except ConfigError as exc:
-        cfg.errors.append(exc)
+    found = Problems(partners_dir)
+    cfg.catalog = found.take(load_catalog, partners_dir / CATALOG_FILE, cfg.partners, broken)
     mappings: dict[Path, object] = {}
-    pool = TransportPool(cfg.partners, factories or default_transports(), settings.home,
-                         settings.channels)
     for partner in cfg.partners.values():
-        try:
-            cfg.renderers[partner.id] = renderer_for(mappings_dir, partner, mappings, environ)
-            if partner.change_mapping:
-                cfg.change_renderers[partner.id] = renderer_for(mappings_dir, partner, mappings,
-                                                                environ, change=True)
-            cfg.answer_mappings[partner.id] = _answer_mappings(mappings_dir, partner, mappings)
-            pool.check(partner)
-        except ConfigError as exc:
-            cfg.errors.append(exc)
+        # each is read on its own: a broken mapping does not hide a broken answer mapping
+        renderer = found.take(renderer_for, mappings_dir, partner, mappings, environ)
+        if renderer is not None:
+            cfg.renderers[partner.id] = renderer
+        if partner.change_mapping:
+            renderer = found.take(renderer_for, mappings_dir, partner, mappings, environ, change=True)
+            if renderer is not None:
+                cfg.change_renderers[partner.id] = renderer
+        answers = found.take(_answer_mappings, mappings_dir, partner, mappings)
+        if answers is not None:
+            cfg.answer_mappings[partner.id] = answers
     for name in settings.channels:
-        try:
-            pool.check_channel(name)
-        except ConfigError as exc:
-            cfg.errors.append(exc)
+        found.take(pool.check_channel, name)
+    cfg.errors.extend(found.found)
+    # a mapping two partners use is read for each: say each of its problems once
+    cfg.errors = list({(e.path, e.where, e.problem): e for e in cfg.errors}.values())
     return cfg
 
 

@@ -25,6 +25,23 @@ class ConfigError(HubError):
         super().__init__(f"{location}: {problem}")
 
 
+def each_problem(error: ConfigError) -> list[ConfigError]:
+    """The single problems ``error`` stands for: each one it lists (``problems``), or itself."""
+    return list(getattr(error, "problems", None) or [error])
+
+
+def all_problems(kind: type[ConfigError], path, problems: list[ConfigError]) -> ConfigError:
+    """One error refusing a file for every one of ``problems``: the problem itself when there
+    is one, else a ``kind`` listing each (in its message, and in ``problems``)."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = "\n".join(f"  - {p.where}: {p.problem}" if p.where else f"  - {p.problem}"
+                       for p in problems)
+    error = kind(path, "", f"{len(problems)} problems:\n{listed}")
+    error.problems = list(problems)
+    return error
+
+
 class PartnerConfigError(ConfigError):
     """A partner file under partners/ is wrong."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from hub.domain.partner import Partner
+from hub.domain.partner import Partner, TransportConfig
 from hub.errors import ConfigError, DeliveryError, DeliveryWithdrawnError, PartnerConfigError
 from transports.base import OutboundFile, Transport
 from transports.errors import (PermanentTransportError, TransientTransportError,
@@ -28,9 +28,10 @@ class TransportPool:
         self.channels = channels or {}
         self._open: dict[str, Transport] = {}
 
-    def check(self, partner: Partner) -> None:
-        """Build the partner's transport settings now, so a wrong setting fails at start-up."""
-        self._build(partner).close()
+    def check_settings(self, source: str, transport: TransportConfig) -> None:
+        """Build a transport from a partner file's [transport] table (``source`` names the
+        file) and close it: PartnerConfigError naming the setting when one is wrong."""
+        self._make(source, transport).close()
 
     def get(self, partner_id: str) -> Transport:
         """The transport for a partner id, or for ``channel:<name>:<notify-webhook|notify-file>``."""
@@ -115,14 +116,16 @@ class TransportPool:
             self._channel_transport(f"channel:{name}:{target}").close()
 
     def _build(self, partner: Partner) -> Transport:
-        factory = self.factories.get(partner.transport.type)
+        return self._make(partner.source, partner.transport)
+
+    def _make(self, source: str, transport: TransportConfig) -> Transport:
+        factory = self.factories.get(transport.type)
         if factory is None:
-            raise PartnerConfigError(partner.source, "transport.type",
-                                     f"unknown transport {partner.transport.type!r}")
+            raise PartnerConfigError(source, "transport.type", f"unknown transport {transport.type!r}")
         try:
-            return factory(partner.transport.settings, self.home)
+            return factory(transport.settings, self.home)
         except TransportConfigError as exc:
-            raise PartnerConfigError(partner.source, f"transport.{exc.key}", exc.problem) from None
+            raise PartnerConfigError(source, f"transport.{exc.key}", exc.problem) from None
 
     def close(self) -> None:
         """Close every open transport."""

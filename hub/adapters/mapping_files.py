@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hub.adapters.toml_table import MAX_FILE_BYTES
 from hub.edi.x12.mapping import X12Mapping, parse_x12_mapping
 from hub.errors import MappingError
 
@@ -11,7 +12,12 @@ from hub.errors import MappingError
 def load_x12_mapping(path: Path) -> X12Mapping:
     """Read and check an X12 850 mapping; raise MappingError (listing every problem) if broken."""
     try:
-        text = Path(path).read_bytes().decode("utf-8")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise MappingError(path, "", f"is larger than {MAX_FILE_BYTES:,} bytes; a mapping file "
+                               "is a few KB: is it the right file?")
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise MappingError(path, "", f"cannot read the mapping file ({exc.strerror}); check the "
                            "partner's x12.mapping") from None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from hub.errors import ConfigError
@@ -92,7 +93,7 @@ def command_name() -> str:
 
 def fail(message: str, status: int = 1) -> None:
     """Print an error to stderr and exit with ``status``."""
-    err.print(f"[red]error[/red]: {message}", markup=True)
+    err.print(f"[red]error[/red]: {escape(message)}", markup=True)   # "[x12]" is not markup
     sys.exit(status)
 
 

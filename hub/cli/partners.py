@@ -15,12 +15,19 @@ def partners() -> None:
 
 
 @partners.command()
+@click.argument("path", required=False)
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
 @pass_home
-def check(home) -> None:
-    """Check every partner file, the catalog, each mapping and transport setting."""
+def check(home, path: str | None, file: str | None) -> None:
+    """Check every partner file, the catalog, each mapping and transport setting, and list
+    every problem (exit 2 when there is one). With PATH and FILE (a partner id or
+    mappings/...): check as if FILE's content were in place of PATH; nothing is saved."""
     from hub.bootstrap import load_configuration
     from hub.config import load_settings
     from hub.errors import ConfigError
+    if path is not None:
+        _check_candidate(home, path, file)
+        return
     try:
         settings = load_settings(home.home)
     except ConfigError as exc:
@@ -29,14 +36,41 @@ def check(home) -> None:
     for partner in cfg.partners.values():
         ok = partner.id in cfg.renderers
         out.print(f"{'ok ' if ok else 'ERR'} {partner.id}: {partner.name} "
-                  f"({partner.po_format}, {partner.transport.type})")
+                  f"({partner.po_format}, {partner.transport.type})", markup=False)
     if cfg.catalog is not None:
         out.print(f"catalog: {len(cfg.catalog.entries)} entries")
     for problem in cfg.errors:
         err.print(f"error: {problem}", markup=False)
     if cfg.errors:
-        raise SystemExit(2)
+        _too_many(len(cfg.errors), len({e.path for e in cfg.errors}))
     out.print("all partner files are valid")
+
+
+def _too_many(problems: int, files: int) -> None:
+    """Say how many problems were listed, and exit 2."""
+    err.print(f"{problems} problem(s) in {files} file(s); fix each, then check again", markup=False)
+    raise SystemExit(2)
+
+
+def _check_candidate(home, path: str, file: str | None) -> None:
+    """Check the configuration with FILE's content in place of PATH; list every problem."""
+    from hub.errors import HubError
+    from hub.services.config_files import check as check_files, config_path, decode
+    if file is None:
+        fail("give both PATH and FILE (the content to check in its place), or neither", 2)
+    with click.open_file(file, "rb") as fh:
+        data = fh.read(2 << 20)
+    try:
+        rel = config_path(_file_path(path))
+        problems = check_files(_config_hub(home), {rel: decode(data, file)})
+    except HubError as exc:
+        _refused(exc)
+    for problem in sorted(problems, key=lambda p: (p.file != rel, p.file, p.line or 0)):
+        err.print(f"error: {problem}", markup=False)
+    if problems:
+        _too_many(len(problems), len({p.file for p in problems}))
+    out.print(f"{file} as {rel}: no problems; the whole configuration loads with it in place "
+              "(nothing was saved)", markup=False)
 
 
 @partners.command("list")

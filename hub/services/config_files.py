@@ -19,10 +19,11 @@ from pathlib import Path
 
 from hub.adapters.config_lines import error_line
 from hub.adapters.config_trial import check_mapping, locate, read_text, trial_copy, write_text
+from hub.adapters.toml_table import MAX_FILE_BYTES
 from hub.errors import ConfigError
 from hub.services.audit import ActionRefused, audit
 
-MAX_BYTES = 1 << 20     # a partner or mapping file is a few KB; this is far above any real one
+MAX_BYTES = MAX_FILE_BYTES    # what the loaders read: a larger upload is refused before any check
 _PARTNER = re.compile(r"partners/([a-z0-9][a-z0-9_-]{0,39})\.toml")
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}"
 _MAPPING = re.compile(rf"mappings/(?:{_NAME}/){{0,4}}{_NAME}\.(?:toml|xsl|xslt)")

@@ -46,3 +46,63 @@ def test_test_connection_send_test_and_mode(demo_home):
     assert down.exit_code == 1 and "is not a folder" in down.stderr
     unknown = edihub(demo_home, "partners", "send-test", "nobody")
     assert unknown.exit_code == 1 and "there is no partner file partners/nobody.toml" in unknown.stderr
+
+
+def three_mistakes(acme: str) -> str:
+    """The demo's acme.toml with three mistakes, each in another table."""
+    return (acme.replace('version = "004010"', 'version = "4010"')
+            .replace('receiver_qualifier = "ZZ"', 'receiver_qualifer = "ZZ"')
+            .replace('poll = "interval:1m"', 'poll = "every minute"'))
+
+
+def test_check_lists_every_problem_of_a_partner_file_and_start_up_refuses_with_all(demo_home):
+    acme = demo_home / ACME
+    acme.write_text(three_mistakes(acme.read_text()))
+    check = edihub(demo_home, "partners", "check")
+    assert check.exit_code == 2
+    problems = [line for line in check.stderr.splitlines() if line.startswith("error: ")]
+    assert problems == [
+        f"error: {acme}: x12.receiver_qualifer: unknown key (did you mean 'receiver_qualifier'?); allowed: "
+        "ack_requested, change_mapping, charset, element_separator, gs_receiver_id, gs_sender_id, mapping, "
+        "receiver_id, receiver_qualifier, repetition_separator, segment_suffix, segment_terminator, sender_id, "
+        "sender_qualifier, subelement_separator, version",
+        f"error: {acme}: x12.version: \"004010\" or \"005010\", got '4010'",
+        f"error: {acme}: schedule.poll: \"interval:<n>s|m|h\" or \"cron:<minute hour day month weekday>\", "
+        "got 'every minute'"]
+    assert check.stderr.splitlines()[-1] == "3 problem(s) in 1 file(s); fix each, then check again"
+    assert "all partner files are valid" not in check.output
+    started = edihub(demo_home, "incidents", "list")      # any command that starts the hub
+    assert started.exit_code == 2
+    for where in ("x12.receiver_qualifer: unknown key", "x12.version: ", "schedule.poll: "):
+        assert f"\n  {acme}: {where}" in started.stderr, started.stderr
+
+
+def test_start_up_shows_table_names_in_brackets_as_written(demo_home):
+    acme = demo_home / ACME
+    acme.write_text(acme.read_text().replace('po_format = "x12"', 'po_format = "xml"'))
+    started = edihub(demo_home, "incidents", "list")
+    assert started.exit_code == 2
+    assert 'po_format is "xml" but there is no [xml] table' in started.stderr
+
+
+def test_check_a_file_before_saving_it_lists_every_problem_at_its_line(demo_home, tmp_path):
+    before = (demo_home / ACME).read_text()
+    candidate = tmp_path / "acme-new.toml"
+    candidate.write_text(three_mistakes(before))
+    check = edihub(demo_home, "partners", "check", "acme", str(candidate))
+    assert check.exit_code == 2
+    assert [line.split(":")[0] for line in check.stderr.splitlines()[:3]] == [
+        "error", "error", "error"]
+    assert [line.split(" (")[0] for line in check.stderr.splitlines()] == [
+        "error: partners/acme.toml line 9", "error: partners/acme.toml line 12",
+        "error: partners/acme.toml line 32", "3 problem(s) in 1 file(s); fix each, then check again"]
+    assert (demo_home / ACME).read_text() == before               # nothing saved
+    candidate.write_text(before.replace("V-10442", "V-NEW"))
+    fine = edihub(demo_home, "partners", "check", "acme", str(candidate))
+    assert fine.exit_code == 0 and "no problems" in fine.output
+    assert (demo_home / ACME).read_text() == before
+    candidate.write_bytes(before.replace("Acme", "Acm\xe9").encode("latin-1"))
+    latin = edihub(demo_home, "partners", "check", "acme", str(candidate))
+    assert latin.exit_code == 1 and "is not UTF-8 text" in latin.stderr
+    alone = edihub(demo_home, "partners", "check", "acme")
+    assert alone.exit_code == 2 and "give both PATH and FILE" in alone.stderr

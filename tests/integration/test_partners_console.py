@@ -257,3 +257,36 @@ def test_the_console_takes_files_changed_elsewhere(app, hub, monkeypatch):
     assert "Acme Renamed" in client.get("/partners/").get_data(as_text=True)
     acme.write_text("id = \n")                           # broken: the console keeps what it had
     assert "Acme Renamed" in client.get("/partners/").get_data(as_text=True)
+
+
+def test_check_shows_every_problem_of_a_partner_file_at_its_line_escaped(app, hub):
+    client = login(app, "ada")
+    csrf = form_of(client, "/partners/new")
+    broken = (NEWCO.replace('version = "004010"', 'version = "4010"')
+              .replace('test_mode = true', 'test_mode = true\n"<b>colour</b>" = "red"') +
+              '\n[schedule]\npoll = "<i>hourly</i>"\n')
+    checked = client.post("/partners/new", data={"csrf_token": csrf, "action": "check", "partner_id": "newco",
+                                                  "partner_text": broken})
+    html = checked.get_data(as_text=True)
+    assert checked.status_code == 422
+    assert "3 problem(s), listed at their lines below: nothing was saved." in html
+    shown = re.findall(r'<span class="problem" role="alert">line (\d+) \(([^)]*)\): ', html)
+    assert shown == [("4", "&lt;b&gt;colour&lt;/b&gt;"), ("8", "x12.version"), ("19", "schedule.poll")], shown
+    assert "got &#39;&lt;i&gt;hourly&lt;/i&gt;&#39;" in html
+    assert "<b>colour</b>" not in html and "<i>hourly</i>" not in html
+    assert not (hub.settings.home / "partners/newco.toml").exists()
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    ("[x]\n" + "[x." + ".".join(["y"] * 50) + "]\n", "nested deeper than 8 levels of tables and lists"),
+    ("deep = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deep to read"),
+    ('id = "newco"\nid = "newco"\n', "a key is written twice in the same table: keep one of them"),
+])
+def test_a_hostile_partner_file_gets_one_clear_problem(app, hub, data, said):
+    client = login(app, "ada")
+    csrf = form_of(client, "/partners/new")
+    checked = client.post("/partners/new", data={"csrf_token": csrf, "action": "check", "partner_id": "newco",
+                                                  "partner_text": data})
+    assert checked.status_code == 422
+    assert said in checked.get_data(as_text=True)
+    assert "1 problem(s)" in checked.get_data(as_text=True)

@@ -571,3 +571,119 @@ def test_the_partner_page_says_each_deadline_and_the_delay_window_in_words():
     assert partner_profile(strict)["sla"] == {
         "997/999": "no deadline", "855": "within 24 h", "856": "no deadline",
         "answer to a change": "within 6 h", "865 delay": "up to 2.5 day(s) later"}
+
+
+# -- every problem in one go -------------------------------------------------------------------
+
+def problems_of(err: PartnerConfigError) -> list[tuple[str, str]]:
+    """(where, problem) of each problem the error lists, or of the error itself."""
+    return [(p.where, p.problem) for p in getattr(err, "problems", None) or [err]]
+
+
+def test_three_independent_mistakes_are_all_listed(tmp_path):
+    text = with_x12(sender_qualifer='"ZZ"').replace('version = "004010"', 'version = "4010"') + \
+        '[schedule]\npoll = "every 5m"\n'
+    err = partner_error(tmp_path, text)
+    assert problems_of(err) == [
+        ("x12.sender_qualifer", "unknown key (did you mean 'sender_qualifier'?); allowed: "
+                                "ack_requested, change_mapping, charset, element_separator, "
+                                "gs_receiver_id, gs_sender_id, mapping, receiver_id, "
+                                "receiver_qualifier, repetition_separator, segment_suffix, "
+                                "segment_terminator, sender_id, sender_qualifier, "
+                                "subelement_separator, version"),
+        ("x12.version", '"004010" or "005010", got \'4010\''),
+        ("schedule.poll", '"interval:<n>s|m|h" or "cron:<minute hour day month weekday>", '
+                          "got 'every 5m'")]
+    assert err.where == "" and err.incident_code == "partner.config_invalid"
+    assert str(err).startswith(f"{tmp_path / 'globex.toml'}: 3 problems:\n  - x12.sender_qualifer: ")
+    assert "\n  - x12.version: " in str(err) and "\n  - schedule.poll: " in str(err)
+    assert all(isinstance(p, PartnerConfigError) and p.path == str(tmp_path / "globex.toml")
+               for p in err.problems)
+
+
+def test_problems_in_every_table_are_listed(tmp_path):
+    text = ('id = "Globex"\nactive = "yes"\ncolour = "red"\nshape = 1\n' + X12_PARTNER
+            .replace('receiver_id = "GLOBEX"\n', "").replace('type = "folder"', 'type = "ftp"') +
+            '[documents]\noutbound = ["810", "812"]\n[sla]\nack_hours = 0\n[capacity]\nmax_units_per_day = -1\n'
+            '[acks]\nsend_999 = true\n[fields]\nVendor = "V"\n')
+    assert [where for where, _ in problems_of(partner_error(tmp_path, text))] == [
+        "colour", "shape", "id", "active", "documents.outbound", "acks.send_999", "fields.Vendor",
+        "x12.receiver_id", "transport.type", "sla.ack_hours", "capacity.max_units_per_day"]
+
+
+def test_every_inline_secret_is_listed_once(tmp_path):
+    text = 'password = "x"\n' + X12_PARTNER + 'password = "hunter2"\n[transport.as2]\nclient_secret = "y"\n'
+    assert [where for where, _ in problems_of(partner_error(tmp_path, text))] == [
+        "password", "transport.password", "transport.as2.client_secret"]
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    (X12_PARTNER.split("[transport]")[0] + '[schedule]\npoll = "5m"\n',
+     [("transport", "missing table"), ("schedule.poll", None)]),
+    (X12_PARTNER.replace("[transport]", "[transport.x]"),
+     [("transport.type", 'required: must be "folder", "sftp" or "as2"')]),
+    (X12_PARTNER.split("[x12]")[0] + 'x12 = "yes"\n[transport]' + X12_PARTNER.split("[transport]")[1],
+     [("x12", "must be a table")]),
+    ('po_format = "xml"\n' + X12_PARTNER, [("xml", 'po_format is "xml" but there is no [xml] table')]),
+    (X12_PARTNER.replace('[x12]\n', '[x12]\nversion = 4010\n', 1).replace('version = "004010"\n', ""),
+     [("x12.version", "must be a string, got 4010")]),
+])
+def test_a_problem_that_makes_others_unreadable_is_the_one_said(tmp_path, text, said):
+    # no [transport]: not also its type; [x12] not a table: not also each of its keys
+    listed = problems_of(partner_error(tmp_path, text))
+    assert [w for w, _ in listed] == [w for w, _ in said]
+    assert all(p is None or p == problem for (_, problem), (_, p) in zip(listed, said))
+
+
+def test_a_wrong_delimiter_is_said_not_every_id_it_makes_unwritable(tmp_path):
+    # "DEMORETAIL" holds an "A": with "A" as element separator ISA06 and GS02 break too
+    err = partner_error(tmp_path, with_x12(element_separator='"A"'))
+    assert problems_of(err) == [("x12.element_separator", "element_separator 'A' must be an ASCII "
+                                                          "character that is not a letter, digit or space")]
+
+
+def test_transport_settings_are_checked_with_the_rest_of_the_file(tmp_path):
+    from hub.adapters.delivery import TransportPool
+    from hub.bootstrap import default_transports
+    text = XML_PARTNER.replace('mapping = "xml/initech.xsl"\n', 'mapping = "xml/initech.xsl"\nxslt = "a"\n')
+    path = write(tmp_path, text, "initech")
+    with pytest.raises(PartnerConfigError) as info:
+        load_partner(path, TransportPool({}, default_transports(), tmp_path).check_settings)
+    assert [where for where, _ in problems_of(info.value)] == ["xml.xslt", "transport.password_env"]
+    assert "environment variable INITECH_SFTP_PASSWORD is not set" in info.value.problems[1].problem
+
+
+# -- files that are not partner files ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "where", "words"), [
+    (X12_PARTNER.replace('name = "Globex Corp."', 'name = "Globex Corp."\nname = "Globex"'), "",
+     "not valid TOML: Cannot overwrite a value (at line 2, column 16); a key is written twice in "
+     "the same table: keep one of them"),
+    (X12_PARTNER + '[x12]\nmapping = "x12/850-5010.toml"\n', "",
+     "a table is declared twice: merge the two [sections] into one"),
+    (X12_PARTNER + "[fields." + ".".join(["a"] * 5000) + "]\n", "fields.a.a.a.a.a.a.a",
+     "nested deeper than 8 levels of tables and lists; a configuration file needs far fewer"),
+    ('deep = ' + "[" * 5000 + "]" * 5000 + "\n" + X12_PARTNER, "",
+     "nested too deep to read; a configuration file needs at most 8 levels of tables and lists"),
+    ('deep = ' + "{a = " * 3000 + "1" + "}" * 3000 + "\n" + X12_PARTNER, "", "nested too deep to read"),
+    ("# " + "x" * (1 << 20) + "\n" + X12_PARTNER, "",
+     "is larger than 1,048,576 bytes; a configuration file is a few KB: is it the right file?"),
+    (X12_PARTNER.replace("Globex Corp.", "Glo\x00bex"), "", "not valid TOML: Illegal character"),
+])
+def test_hostile_files_get_one_clear_problem(tmp_path, text, where, words):
+    err = partner_error(tmp_path, text)
+    assert err.where == where and words in err.problem
+    assert not getattr(err, "problems", None)
+
+
+def test_a_folder_named_like_a_partner_file(tmp_path):
+    (tmp_path / "globex.toml").mkdir()
+    with pytest.raises(PartnerConfigError) as info:
+        load_partner(tmp_path / "globex.toml")
+    assert info.value.problem == "is a folder, not a file"
+
+
+def test_nesting_as_deep_as_a_real_file_needs_loads(tmp_path):
+    # transport.as2.<table>.<key>, lists inside: well within the limit
+    text = X12_PARTNER + '[transport.a.b.c]\nd = [[["x"]]]\n'
+    assert load_partner(write(tmp_path, text)).transport.settings["a"] == {"b": {"c": {"d": [[["x"]]]}}}

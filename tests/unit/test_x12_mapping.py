@@ -358,3 +358,19 @@ def test_partner_without_x12_profile():
 def test_partner_with_broken_delimiters():
     with pytest.raises(PartnerConfigError, match="must all differ"):
         X12Renderer(partner(subelement_separator="*"), parse_x12_mapping(GOOD, PATH))
+
+
+def test_a_mapping_nested_too_deep_is_refused_in_words():
+    # tomllib reads nested lists recursively: thousands deep would end in a RecursionError
+    text = GOOD + "\ndeep = " + "[" * 5000 + "]" * 5000 + "\n"
+    assert [(p.where, p.problem) for p in check_x12_mapping(text, "m.toml")] == [
+        ("", "is nested too deep to read: a mapping needs a few levels of tables and lists, not hundreds")]
+
+
+def test_a_mapping_file_larger_than_any_real_one_is_not_read(tmp_path):
+    path = tmp_path / "850-huge.toml"
+    path.write_text(GOOD + "#" + "x" * (1 << 20) + "\n", encoding="utf-8")
+    with pytest.raises(MappingError) as info:
+        load_x12_mapping(path)
+    assert info.value.problem == ("is larger than 1,048,576 bytes; a mapping file is a few KB: is it "
+                                  "the right file?")

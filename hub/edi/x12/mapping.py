@@ -162,6 +162,10 @@ def _read(text: str, path: str) -> tuple[X12Mapping | None, list[MappingError]]:
     except tomllib.TOMLDecodeError as exc:
         problems.add("", f"is not valid TOML: {exc}; fix the syntax there")
         return None, problems
+    except RecursionError:   # tomllib reads nested lists and inline tables recursively
+        problems.add("", "is nested too deep to read: a mapping needs a few levels of tables "
+                         "and lists, not hundreds")
+        return None, problems
     for key in data:
         if key not in _TOP_KEYS:
             problems.add(key, f"unknown top-level key {key!r}{_suggest(key, _TOP_KEYS)}; a mapping "
