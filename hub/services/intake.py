@@ -121,14 +121,13 @@ def _accept_once(hub: HubContext, batch: list[Submission], channel: str | None) 
         outcome = Outcome()
         routed = decide(uow, hub, orders, known, now, outcome)
         uow.repo.insert_orders(orders, [p for *_, p, _ in new], [d for *_, d in new], now)
-        uow.repo.add_events([{"at": now, "order_id": o.id, "purchase_order_id": None,
-                              "interchange_id": None, "kind": "order.received",
-                              "message": f"received from {o.channel} ({batch[n].source})",
-                              "actor": "hub"} for n, o, _, _ in new])
+        received = [{"at": now, "order_id": o.id, "purchase_order_id": None, "interchange_id": None,
+                     "kind": "order.received", "message": f"received from {o.channel} ({batch[n].source})",
+                     "actor": "hub"} for n, o, _, _ in new]
         record_stops(outcome, now)
         uow.repo.update_orders(queue(uow, hub, routed, now, outcome), now)
         uow.repo.file_incidents(outcome.incidents, now)
-        uow.repo.add_events(outcome.events)
+        uow.repo.add_events(received + outcome.events)   # one statement; each timeline starts "received"
         for n, order, payload, digest in new:
             stored[n] = (order.id, order.state.value, digest, payload)
         # A repeat is compared with the order as stored, whether its first found it there

@@ -42,9 +42,9 @@ def order_documents(conn: Connection, order_ids: list[int]) -> dict[int, dict]:
     pos = repo.purchase_orders_of_orders(ids)
     shipments = _shipments(conn, ids)
     o, e = t.orders, t.order_events
-    received = dict(conn.execute(select(o.c.id, o.c.received_at).where(o.c.id.in_(ids))).all())
-    last = dict(conn.execute(select(e.c.order_id, func.max(e.c.sequence)).where(e.c.order_id.in_(ids))
-                             .group_by(e.c.order_id)).all())
+    last_sequence = select(func.max(e.c.sequence)).where(e.c.order_id == o.c.id).scalar_subquery()
+    stamps = {oid: (received_at, last) for oid, received_at, last in
+              conn.execute(select(o.c.id, o.c.received_at, last_sequence).where(o.c.id.in_(ids)))}
     out = {}
     for oid in sorted(orders):
         order = orders[oid]
@@ -52,7 +52,7 @@ def order_documents(conn: Connection, order_ids: list[int]) -> dict[int, dict]:
         shipped, delivery = shipments.get(oid, ([], {}))
         out[oid] = {"channel": order.channel, "channel_order_id": order.channel_order_id,
                     "state": progress.state, "placed_at": iso(order.placed_at),
-                    "received_at": iso(received[oid]), "last_event_sequence": last.get(oid) or 0,
+                    "received_at": iso(stamps[oid][0]), "last_event_sequence": stamps[oid][1] or 0,
                     "lines": [_line(ln, delivery.get(ln.id)) for ln in progress.lines],
                     "shipments": shipped}
     return out
