@@ -3,10 +3,14 @@
 Request threads hand their decoded order to this process's one committer thread and wait
 for their own answer. The committer takes everything queued at that moment (up to
 ``max_batch``), runs one :func:`~hub.services.intake.accept` for all of it (one
-transaction, one commit) and hands each waiting thread its own result. Nothing waits to
-gather a batch: while one commit runs the next orders queue up, so batches grow with the
-load by themselves and an order on a quiet server is committed at once. After the commit
-the committer may also read what the requests answer with, once for the whole batch.
+transaction, one commit) and hands each waiting thread its own result. While one commit
+runs the next orders queue up, so batches grow with the load by themselves, and an order on
+a quiet server is committed at once. Under steady load, though, the clients split into two
+groups taking turns (one commits while the other is on its way back with its next order),
+and the smaller group pays a whole commit for a few orders: so while orders keep coming, a
+batch waits a few milliseconds at most for as many orders as the last two batches held
+(:func:`batch_to_wait_for`). After the commit the committer may also read what the
+requests answer with, once for the whole batch.
 
 Correctness does not rest on the committer: each web process has its own, and the store's
 unique (channel, channel_order_id) decides between them as it does between any writers.
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -30,6 +35,17 @@ log = logging.getLogger("edihub.intake")
 
 MAX_BATCH = 200
 WAIT_SECONDS = 20.0
+LINGER_SECONDS = 0.005    # the longest a batch waits for orders on their way
+BUSY_SECONDS = 0.05       # orders keep coming: the last commit ended less than this ago
+
+
+def batch_to_wait_for(recent: tuple[int, ...], since_last_commit: float, max_batch: int) -> int:
+    """How many orders a batch waits for (a little, see LINGER_SECONDS) before it is
+    committed: as many as the last two batches held while orders keep coming, else none
+    (a quiet server commits an order at once)."""
+    if since_last_commit >= BUSY_SECONDS:
+        return 0
+    return min(sum(recent[-2:]), max_batch)
 
 
 class IntakeUnavailable(Exception):
@@ -47,12 +63,13 @@ class IntakeBatcher:
     def __init__(self, hub: HubContext, max_batch: int = MAX_BATCH,
                  accept: Callable[[HubContext, list[Submission]], list[IntakeResult]] = accept,
                  answer: Callable[[list[IntakeResult]], list] | None = None,
-                 wait_seconds: float = WAIT_SECONDS):
+                 wait_seconds: float = WAIT_SECONDS, linger_seconds: float = LINGER_SECONDS):
         """``accept`` takes a batch in (intake's own); ``answer``, run after each commit with
         the batch's results, gives each request something more (say, its order as stored,
-        read for the whole batch at once); a request waits ``wait_seconds`` at most."""
+        read for the whole batch at once); a request waits ``wait_seconds`` at most; a batch
+        waits ``linger_seconds`` at most for orders on their way."""
         self.hub, self.max_batch, self.accept, self.answer = hub, max_batch, accept, answer
-        self.wait_seconds = wait_seconds
+        self.wait_seconds, self.linger_seconds = wait_seconds, linger_seconds
         self._queue: deque[tuple[Submission, Future]] = deque()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -96,13 +113,21 @@ class IntakeBatcher:
             thread.join(timeout)
 
     def _run(self) -> None:
+        recent: deque[int] = deque([0, 0], maxlen=2)     # the sizes of the last two batches
+        ended = float("-inf")                             # when the last commit ended (monotonic)
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._queue or self._closing)
                 if not self._queue:
                     return
+                wanted = batch_to_wait_for(tuple(recent), time.monotonic() - ended, self.max_batch)
+                if len(self._queue) < wanted and not self._closing:
+                    self._cond.wait_for(lambda: len(self._queue) >= wanted or self._closing,
+                                        self.linger_seconds)
                 batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+            recent.append(len(batch))
             self._commit(batch)
+            ended = time.monotonic()
 
     def _commit(self, batch: list[tuple[Submission, Future]]) -> None:
         """One accept for the batch; every waiting request gets its own answer, whatever happens."""
