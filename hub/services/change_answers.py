@@ -215,13 +215,20 @@ _NOBODY = Partner(id="", name="", source="")
 
 
 def settle_by_operator(hub: HubContext, po_change_id: int, accepted: bool, actor: str,
-                       reason: str) -> Settled:
-    """An operator records the supplier's answer given by other means (phone, e-mail)."""
+                       reason: str, order_id: int | None = None) -> Settled:
+    """An operator records the supplier's answer given by other means (phone, e-mail);
+    ``order_id``, when given, is the order the operator is looking at: a change of another
+    order is refused, not settled there."""
     from hub.services.audit import need_reason
     reason = need_reason(reason, "recording the supplier's answer")
     now = hub.clock()
     with hub.uow() as uow:
         pc = uow.changes.po_change(po_change_id)
+        if pc is not None and order_id is not None and pc["order_id"] != order_id:
+            order = uow.repo.orders_by_id({order_id}).get(order_id)
+            raise ActionRefused(f"purchase-order change #{po_change_id} ({pc['po_number']}) is not a change of "
+                                f"order {order.ref if order else order_id}: nothing was recorded; open the "
+                                "order it belongs to")
         seen = snapshot(uow, {pc["order_id"]} if pc else set())
         done = settle_change(uow, hub, po_change_id, accepted, now=now, note=reason, by=actor)
         if not done.changed:
