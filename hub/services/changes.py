@@ -183,6 +183,11 @@ def _against(order: Order, request: ChangeRequest) -> list[str]:
     """What the change asks that this order cannot do: every problem, with its field path."""
     if order.state == OrderState.CANCELLED:
         return [f"order: {order.ref} is cancelled: nothing about it can change any more"]
+    if order.state == OrderState.SHIPPED:
+        # Nothing is left to take back or to send elsewhere, and a shipped order takes no more
+        # units (its state cannot move on again): the customer returns goods or orders anew.
+        return [f"order: {order.ref} has shipped in full: nothing about it can change any more (a "
+                "return is not a change; more units are a new order)"]
     ids = [ln.line_id for ln in order.lines]
     problems = []
     for n, line in enumerate(request.lines):

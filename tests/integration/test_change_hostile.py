@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from hub.adapters import tables as t
 from hub.services.intake import Submission, accept
+from tests.integration.test_changes import accept_all
 from tests.integration.test_channel_api import api, auth  # noqa: F401  (fixture)
+from tests.integration.test_inbound import receive, sent_po, x12
 from tests.integration.test_intake import order
 
 CHANGE = {"Content-Type": "application/json"}
@@ -95,3 +97,30 @@ def test_a_record_that_breaks_on_the_way_is_refused_alone(hub, tmp_path, monkeyp
     assert not report.ok
     [kept] = open_incidents(hub, "change.refused_record")
     assert "could not be carried out" in kept["message"]
+
+
+def test_an_order_shipped_in_full_takes_no_change(api, store_hub):   # noqa: F811
+    po = sent_po(store_hub)
+    n = po["po_number"]
+    accept_all(store_hub, po, 301)
+    receive(store_hub, x12("856", "SH", ["BSN*00*S1*20261126*0900", "HL*1**S", "TD5*B*2*UPSN", "HL*2*1*O",
+                                         f"PRF*{n}", "HL*3*2*I", "LIN*1", "SN1**4*EA", "HL*4*2*I", "LIN*2",
+                                         "SN1**2*EA"], 302))
+    before = api.get("/api/v1/orders/webshop/WS-1", headers=auth()).get_json()
+    assert before["state"] == "shipped"
+    for n, asked in enumerate([{"cancel": True}, {"lines": [{"line_id": "1", "quantity": 0}]},
+                               {"lines": [{"line_id": "1", "quantity": 5}]},
+                               {"ship_to": {"name": "Ann Lee", "address1": "9 Pine Road", "city": "Salem",
+                                            "country": "US"}},
+                               {"requested_delivery_date": "2026-12-24"}]):
+        got = api.post("/api/v1/orders/webshop/WS-1/changes", json={"change_id": f"C{n}", **asked}, headers=auth())
+        assert got.status_code == 422, (asked, got.get_json())
+        assert got.get_json()["problems"] == ["order: webshop/WS-1 has shipped in full: nothing about it can "
+                                              "change any more (a return is not a change; more units are a new "
+                                              "order)"]
+    with store_hub.uow(readonly=True) as uow:
+        order_now = uow.repo.find_order("webshop", "WS-1")
+        assert (order_now.ship_to.city, order_now.requested_delivery) == ("Austin", None)
+        assert len(uow.repo.purchase_orders_of(order_now.id)) == 1    # no purchase order for more units
+    assert open_incidents(store_hub, "state.illegal_transition") == []
+    assert api.get("/api/v1/orders/webshop/WS-1", headers=auth()).get_json() == before
