@@ -8,6 +8,7 @@ The service layer (hub.services.changes) decides how each purchase order hears o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,17 @@ CODES = {DELETE: "delete item", DECREASE: "quantity decrease", INCREASE: "quanti
 UNSENT = (PoState.QUEUED, PoState.FAILED, PoState.NEEDS_ATTENTION)
 AT_SUPPLIER = (PoState.SENT, PoState.ACKNOWLEDGED, PoState.ACCEPTED, PoState.PARTIALLY_SHIPPED)
 _GONE = (LineState.CANCELLED, LineState.REROUTED, LineState.REJECTED)
+# What intake refuses in an order's ids: control characters and lone surrogates.
+_NOT_IN_IDS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def could_name_order(channel: str, channel_order_id: str) -> bool:
+    """Whether some order could have this (channel, channel_order_id): an id longer than
+    intake takes (40 and 80 characters), or holding what it refuses, names none. Such text is
+    not looked up at all: PostgreSQL cannot compare text holding NUL."""
+    return (isinstance(channel, str) and isinstance(channel_order_id, str)
+            and len(channel) <= 40 and len(channel_order_id) <= 80
+            and not _NOT_IN_IDS.search(channel) and not _NOT_IN_IDS.search(channel_order_id))
 
 
 @dataclass(frozen=True, slots=True)

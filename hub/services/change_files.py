@@ -4,11 +4,16 @@ order; a bad record is refused alone and filed as an Incident keeping its text."
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from hub.domain.model import IncidentDraft
-from hub.services.changes import CREATED, INVALID, UNCHANGED, ChangeResult, request_change
+from hub.services.changes import CREATED, INVALID, UNCHANGED, ChangeResult, printable, request_change
 from hub.services.ports import HubContext
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,13 +46,22 @@ def take_change_records(hub: HubContext, records, label: str, actor: str) -> Cha
         where = f"{label} {rec.source}"
         data = rec.data if isinstance(rec.data, dict) else {}
         channel, order_id = str(data.get("channel") or ""), str(data.get("channel_order_id") or "")
+        refused = ChangeResult(where, INVALID, printable(channel, 40), printable(order_id, 80),
+                               printable(data.get("change_id", ""), 80))
         if rec.error or not channel or not order_id or channel not in hub.channels:
-            problem = rec.error or ("channel: is not a configured channel" if channel else
-                                    "channel and channel_order_id: name the order the change is for")
-            result = ChangeResult(where, INVALID, channel, order_id, str(data.get("change_id", "")),
-                                  problems=[problem])
+            refused.problems = [rec.error or ("channel: is not a configured channel" if channel else
+                                              "channel and channel_order_id: name the order the change is for")]
+            result = refused
         else:
-            result = request_change(hub, channel, order_id, data, where, actor)
+            try:
+                result = request_change(hub, channel, order_id, data, where, actor)
+            except (OperationalError, InterfaceError):
+                raise   # the store itself is unavailable: no record is to blame
+            except Exception as exc:   # whatever one record breaks refuses that record only
+                log.exception("%s could not be carried out", where)
+                refused.problems = [f"could not be carried out ({type(exc).__name__}: "
+                                    f"{printable(str(exc).splitlines()[0] if str(exc) else '', 300)})"]
+                result = refused
         report.results.append(result)
         if result.status not in (CREATED, UNCHANGED):
             _file_refusal(hub, result, rec.raw or json.dumps(rec.data, default=str)[:4096])
@@ -56,9 +70,14 @@ def take_change_records(hub: HubContext, records, label: str, actor: str) -> Cha
 
 def _file_refusal(hub: HubContext, result: ChangeResult, raw: str) -> None:
     """A change from a file that was refused: an Incident keeping what was sent."""
-    with hub.uow() as uow:
-        uow.repo.file_incidents([IncidentDraft(
-            code="change.refused_record", order_id=result.order_id, channel=result.channel,
-            message=result.message, detail={"source": result.source, "raw": raw},
-            dedupe_key=f"change.refused_record:{result.source}:{result.change_id}")], hub.clock())
-        uow.commit()
+    try:
+        with hub.uow() as uow:
+            uow.repo.file_incidents([IncidentDraft(
+                code="change.refused_record", order_id=result.order_id, channel=result.channel,
+                message=result.message, detail={"source": result.source, "raw": raw},
+                dedupe_key=f"change.refused_record:{result.source}:{result.change_id}")], hub.clock())
+            uow.commit()
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:   # the report still says the record was refused
+        log.exception("the Incident about %s could not be filed", result.source)

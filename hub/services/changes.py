@@ -25,8 +25,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from hub.adapters.repository import ConcurrentUpdateError
-from hub.domain.changes import (UNSENT, ChangeRequest, Plan, PoPlan, apply_plan, overall_state,
-                                plan_change)
+from hub.domain.changes import (UNSENT, ChangeRequest, Plan, PoPlan, apply_plan, could_name_order,
+                                overall_state, plan_change)
 from hub.domain.model import IncidentDraft, Order, PurchaseOrder
 from hub.domain.routing import candidates
 from hub.domain.states import ORDER_TRANSITIONS, ChangeState, OrderState, PoState
@@ -36,6 +36,7 @@ from hub.services.audit import audit
 from hub.services.change_input import ChangeInputError, parse_change
 from hub.services.fulfil import Outcome, queue, queue_documents, requeue_documents
 from hub.services.order_events import record, snapshot
+from hub.services.order_input import shown
 from hub.services.orders import refresh_orders
 from hub.services.ports import HubContext, UnitOfWork
 
@@ -70,12 +71,13 @@ class ChangeResult:
 def request_change(hub: HubContext, channel: str, channel_order_id: str, data: object,
                    source: str = "api", actor: str = "") -> ChangeResult:
     """Check one change to an order and carry it out; idempotent on its change_id."""
-    result = ChangeResult(source, INVALID, channel, channel_order_id,
-                          str(data.get("change_id", "")) if isinstance(data, dict) else "")
+    result = ChangeResult(source, INVALID, printable(channel, 40), printable(channel_order_id, 80),
+                          printable(data.get("change_id", ""), 80) if isinstance(data, dict) else "")
     for key, given in (("channel", channel), ("channel_order_id", channel_order_id)):
         named = data.get(key) if isinstance(data, dict) else None
         if named not in (None, given):
-            result.problems.append(f"{key}: is {named!r} but the change is for {given!r}")
+            result.problems.append(f"{key}: is {printable(repr(named), 120)} but the change is for "
+                                   f"{printable(repr(given), 120)}")
     try:
         request = parse_change(data, hub.clock().date())
     except ChangeInputError as exc:
@@ -83,9 +85,11 @@ def request_change(hub: HubContext, channel: str, channel_order_id: str, data: o
         return result
     if result.problems:
         return result
+    if not could_name_order(channel, channel_order_id):
+        return _not_found(result)
     for attempt in range(3):
         try:
-            return _request_once(hub, result, request, actor)
+            return _request_once(hub, result, (channel, channel_order_id), request, actor)
         except (ConcurrentUpdateError, IntegrityError):
             # Another change (or the same one sent twice at once) got there first: look again.
             if attempt == 2:
@@ -102,16 +106,27 @@ def _canonical(request: ChangeRequest) -> str:
     return json.dumps(request.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _request_once(hub: HubContext, result: ChangeResult, request: ChangeRequest,
+def printable(value: object, most: int) -> str:
+    """An id as it was sent, fit to show and to store: control characters and lone surrogates
+    written as escapes, cut to ``most`` characters."""
+    text = shown(str(value))
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
+def _not_found(result: ChangeResult) -> ChangeResult:
+    result.status = NOT_FOUND
+    result.problems = [f"no order {result.channel}/{result.channel_order_id}"]
+    return result
+
+
+def _request_once(hub: HubContext, result: ChangeResult, key: tuple[str, str], request: ChangeRequest,
                   actor: str) -> ChangeResult:
     now = hub.clock()
     result.change_id = request.change_id
     with hub.uow() as uow:
-        order = uow.repo.find_order(result.channel, result.channel_order_id)
+        order = uow.repo.find_order(*key)
         if order is None:
-            result.status = NOT_FOUND
-            result.problems = [f"no order {result.channel}/{result.channel_order_id}"]
-            return result
+            return _not_found(result)
         result.order_id = order.id
         known = uow.changes.find(order.id, request.change_id)
         if known is not None:
@@ -168,6 +183,11 @@ def _against(order: Order, request: ChangeRequest) -> list[str]:
     """What the change asks that this order cannot do: every problem, with its field path."""
     if order.state == OrderState.CANCELLED:
         return [f"order: {order.ref} is cancelled: nothing about it can change any more"]
+    if order.state == OrderState.SHIPPED:
+        # Nothing is left to take back or to send elsewhere, and a shipped order takes no more
+        # units (its state cannot move on again): the customer returns goods or orders anew.
+        return [f"order: {order.ref} has shipped in full: nothing about it can change any more (a "
+                "return is not a change; more units are a new order)"]
     ids = [ln.line_id for ln in order.lines]
     problems = []
     for n, line in enumerate(request.lines):

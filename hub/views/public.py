@@ -14,15 +14,19 @@ from sqlalchemy import Connection, func, select
 
 from hub.adapters import tables as t
 from hub.adapters.repository import Repository
+from hub.domain.changes import could_name_order
 from hub.domain.progress import LineProgress, order_progress, public_shipment
 from hub.views.common import iso
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
+LAST_FEED_ID = 2**31 - 1
 
 
 def channel_order(conn: Connection, channel: str, channel_order_id: str) -> dict | None:
     """A channel's order by its own id, as the channel may see it, or None."""
+    if not could_name_order(channel, channel_order_id):
+        return None
     o = t.orders
     oid = conn.scalar(select(o.c.id).where(o.c.channel == channel, o.c.channel_order_id == channel_order_id))
     return None if oid is None else order_document(conn, oid)
@@ -98,7 +102,10 @@ def channel_events(conn: Connection, channel: str, after: int = 0, limit: int = 
     MAX_PAGE), with the cursor to ask from next (docs/schemas/events.json)."""
     limit = max(1, min(limit, MAX_PAGE))
     e = t.order_events
-    rows = conn.execute(select(e.c.id, e.c.document).where(e.c.channel == channel, e.c.id > after)
+    # Feed ids are 32-bit in the store (PostgreSQL refuses to compare them with more): a
+    # cursor beyond the largest reads the same empty page as one just beyond the last event.
+    rows = conn.execute(select(e.c.id, e.c.document).where(e.c.channel == channel,
+                                                            e.c.id > min(after, LAST_FEED_ID))
                         .order_by(e.c.id).limit(limit + 1)).all()
     page = rows[:limit]
     return {"events": [json.loads(doc) for _, doc in page],

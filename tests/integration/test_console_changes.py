@@ -100,3 +100,23 @@ def test_the_order_page_says_what_the_channel_was_told_and_how_each_notification
     assert po_id is None and f'href="/documents/{doc_id}"' in told
     shown = ola.get(f"/documents/{doc_id}")
     assert shown.status_code == 200 and "order.cancelled" in shown.get_data(as_text=True)
+
+
+def test_an_answer_is_recorded_only_on_the_order_its_change_belongs_to(app, hub):   # noqa: F811
+    first = placed(hub)
+    [other] = accept(hub.context, [Submission("t", order(channel_order_id="WS-2"))])
+    hub.dispatcher("w").run_once()
+    ola = signed_in(app, "ola")
+    for oid in (first, other.order_id):
+        ola.post(f"/orders/{oid}/change", data=form(ola, oid, **{"lines-1-quantity": "0"}))
+    with hub.uow(readonly=True) as uow:
+        pcs = dict(uow.conn.execute(select(t.order_changes.c.order_id, t.po_changes.c.id)
+                                    .join(t.po_changes, t.po_changes.c.order_change_id == t.order_changes.c.id)).all())
+    # The other order's change, posted from the first order's page (an old tab, an edited URL).
+    wrong = ola.post(f"/orders/{first}/changes/{pcs[other.order_id]}/accepted",
+                     data={"csrf_token": csrf(ola, f"/orders/{first}"), "reason": "phoned initech"},
+                     follow_redirects=True)
+    assert "is not a change of order webshop/WS-1" in wrong.get_data(as_text=True)
+    with hub.uow(readonly=True) as uow:
+        assert set(uow.conn.scalars(select(t.po_changes.c.state))) == {"manual"}
+    assert ("ola", "change.settle") not in audited(hub)

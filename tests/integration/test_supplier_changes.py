@@ -310,3 +310,23 @@ def test_the_865_answering_our_change_moves_the_ship_date(api, answers_865):  # 
             delayed["lines"][0]["expected_ship_date"]) == (
         "the supplier moved its ship date: Item Accepted (IA)", "2", "2026-12-01", "2026-12-03")
     assert incidents(hub) == []   # 2 days: within acme's 5
+
+
+def test_an_answer_refusing_a_line_our_change_did_not_touch_is_an_incident(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    accept_all(hub, po, 301)
+    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    # Acme takes the change to line 1 and, in the same answer, refuses line 2 (which we did not
+    # change), and echoes line 1's acceptance: only the refusal needs a person.
+    receive(hub, ca([f"BCA*04*AC*{po['po_number']}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
+                     "POC*2*DI", "ACK*IR*2*EA"], 302))
+    assert the_change(hub, result)["state"] == "accepted"
+    assert incidents(hub) == ["change.answer_other_lines"]
+    with hub.uow(readonly=True) as uow:
+        kept = uow.conn.execute(select(t.incidents.c.message, t.incidents.c.order_id)).one()
+    assert kept.order_id == po["order_id"]
+    assert kept.message == (f"acme's answer (865) to change C1 of {po['po_number']} also refuses line 2, "
+                            "which the change did not touch: it was not applied, and the line stands as "
+                            "the supplier had it; ask the supplier whether it will still ship it")

@@ -227,7 +227,7 @@ def settle(order_id: int, po_change_id: int, answer: str):
     form = ReasonForm()
     if form.validate_on_submit():
         act(lambda: settle_by_operator(hub().context, po_change_id, answer == "accepted", current_user.name,
-                                       form.reason.data))
+                                       form.reason.data, order_id))
     else:
         flash("Say how the supplier answered (a note): nothing was recorded.", "error")
     return redirect(url_for(".detail", order_id=order_id))
