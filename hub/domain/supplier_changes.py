@@ -100,7 +100,8 @@ def apply_supplier_change(po: PurchaseOrder, ack: ChangeAck, delay_days: float |
             out.problems.append(Problem("supplier_change.unknown_line",
                                         f"865 for {po.po_number} changes line {line.line_number!r} "
                                         f"({line.vendor_item or line.buyer_item or 'no item'}), which "
-                                        "is not on the purchase order: ask the supplier"))
+                                        "is not on the purchase order: ask the supplier",
+                                        line.line_number or line.vendor_item or line.buyer_item or "?"))
             continue
         if pl.state in (LineState.REROUTED, LineState.CANCELLED):
             continue
@@ -158,13 +159,13 @@ def _cut(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, out: SupplierChange
             out.problems.append(Problem("supplier_change.more_than_ordered",
                                         f"{po.partner_id} offers {target} units on {where}, more "
                                         f"than the {held} we ordered: not taken; change the order "
-                                        "if the customer wants them"))
+                                        "if the customer wants them", str(pl.line_number)))
         return
     if target < pl.qty_shipped:
         out.problems.append(Problem("supplier_change.shipped_units",
                                     f"{po.partner_id}'s 865 cuts {where} to {target} units, but "
                                     f"{pl.qty_shipped} have shipped already: shipped units are never "
-                                    "cut; check the shipment with the supplier"))
+                                    "cut; check the shipment with the supplier", str(pl.line_number)))
         target = pl.qty_shipped
         if target >= held:
             return
@@ -205,7 +206,8 @@ def _reschedule(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, header_date:
                                     f"{po.partner_id} moved {po.po_number} line {pl.line_number} "
                                     f"({pl.sku}) from {before} to {when}, {late} days later, beyond "
                                     f"the {delay_days:g} days its partner file allows ([sla] "
-                                    "delay_days): tell the customer or find another source"))
+                                    "delay_days): tell the customer or find another source",
+                                    str(pl.line_number)))
 
 
 def _price(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, out: SupplierChange) -> None:
@@ -216,7 +218,7 @@ def _price(po: PurchaseOrder, pl: PoLine, line: ChangeAckLine, out: SupplierChan
                                 f"{po.partner_id} gives {line.unit_price} a unit for {po.po_number} line "
                                 f"{pl.line_number} ({pl.sku}), not the {pl.unit_cost} we ordered at: the "
                                 "hub keeps the ordered cost; settle the price with the supplier before "
-                                "its invoice"))
+                                "its invoice", str(pl.line_number)))
 
 
 def _move_line(po: PurchaseOrder, pl: PoLine, wanted: LineState) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hub.domain.answers import (Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment,
+from hub.domain.answers import (Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment, fold,
                                 functional_ack_status)
 from hub.domain.changes import decline_held_elsewhere
 from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
@@ -164,7 +164,7 @@ def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str
     b.changed[po.id] = po
     if stamp is not None:   # an 865 has no arrival time of its own on the PO
         b.stamps.setdefault(po.id, {})[stamp] = now
-    for problem in applied.problems:
+    for problem in fold(applied.problems):   # one Incident per kind, however many lines
         b.out.incidents.append(IncidentDraft(
             code=problem.code, message=problem.message, partner_id=po.partner_id,
             order_id=po.order_id, purchase_order_id=po.id, interchange_id=a.interchange_id,

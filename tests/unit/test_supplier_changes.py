@@ -144,3 +144,15 @@ def test_an_answer_to_our_change_moves_dates_and_reports_a_price():
         (1, date(2026, 12, 1), date(2026, 12, 9), True)]
     assert [x.code for x in out.problems] == ["supplier_change.delay_beyond_window", "supplier_change.price"]
     assert quantities(p.lines[0])[1:] == (0, 0, 0)   # verdicts are settle_change's, not applied here
+
+
+def test_problems_of_one_kind_fold_into_one_naming_their_lines():
+    from hub.domain.answers import fold
+    p = po(4, 2)
+    prices = [ChangeAckLine(n, "PC", None, unit_price=Decimal(price))
+              for n, price in (("2", "1.25"), ("1", "1.50"), ("2", "1.75"))]
+    out = apply_supplier_change(p, own(*prices, poc("9", "DI")), None)
+    assert [x.code for x in fold(out.problems)] == ["supplier_change.price", "supplier_change.unknown_line"]
+    assert fold(out.problems)[0].message.endswith(
+        "settle the price with the supplier before its invoice (and 2 more like it in this document, on lines 1, 2)")
+    assert fold(out.problems)[1] == out.problems[-1]   # alone of its kind: as it was
