@@ -169,20 +169,26 @@ def _public_view(order_id: int) -> dict:
 @bp.post("/orders/<channel>/<path:channel_order_id>/changes")
 def post_change(channel: str, channel_order_id: str):
     """Change or cancel an order of the token's channel; idempotent on the change_id."""
-    from hub.services.changes import CONFLICT, CREATED, INVALID, NOT_FOUND, request_change
+    from hub.services.changes import CONFLICT, CREATED, INVALID, NOT_FOUND, UNCHANGED, file_refusal, request_change
     from hub.views.changes import change_view
     if channel != _channel_of_token():
         return _error(403, "wrong_channel", "this token cannot change another channel's orders")
     refused = _media_type_refused()
     if refused:
         return _error(415, "unsupported_media_type", refused.replace("the order", "the change"))
+    body = request.get_data(cache=False)
     try:
-        data = json.loads(request.get_data(cache=False), parse_float=Decimal)
+        data = json.loads(body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, "invalid_json", f"the body is not JSON: {exc}")
     except RecursionError:
         return _error(400, "invalid_json", "the body is not a change: its JSON is nested too deeply")
     result = request_change(_hub().context, channel, channel_order_id, data)
+    if result.status not in (CREATED, UNCHANGED):   # an operator hears of it, once per change
+        try:
+            file_refusal(_hub().context, result, body[:16384].decode("utf-8", "replace"))
+        except Exception:   # the channel is still told why its change was refused
+            current_app.logger.exception("the Incident about a refused change could not be filed")
     if result.status == NOT_FOUND:
         return _error(404, "not_found", result.problems[0])
     if result.status == INVALID:

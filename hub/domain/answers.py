@@ -35,6 +35,32 @@ class Problem:
 
     code: str
     message: str
+    line: str = ""   # the line it is about, as the document names it: see fold()
+
+
+# Lines a folded Problem names before it only counts the rest.
+NAMED_LINES = 10
+
+
+def fold(problems: list[Problem]) -> list[Problem]:
+    """The problems of one document about one purchase order, those of a kind naming lines
+    made one: a document with thousands of bad lines is one Incident naming the first few
+    lines and counting the rest, not thousands of Incidents."""
+    groups: dict[object, list[Problem]] = {}
+    for n, problem in enumerate(problems):
+        groups.setdefault(problem.code if problem.line else n, []).append(problem)
+    out = []
+    for first, *more in groups.values():
+        if not more:
+            out.append(first)
+            continue
+        lines = list(dict.fromkeys(p.line[:20] for p in more))
+        named = ", ".join(lines[:NAMED_LINES]) + (f" ... and {len(lines) - NAMED_LINES:,} more"
+                                                   if len(lines) > NAMED_LINES else "")
+        out.append(Problem(first.code, f"{first.message} (and {len(more):,} more like it in this "
+                                       f"document, on line{'s' if len(lines) > 1 else ''} {named})",
+                           first.line))
+    return out
 
 
 @dataclass
@@ -100,7 +126,8 @@ def apply_po_ack(po: PurchaseOrder, ack: PoAck) -> Applied:
             out.problems.append(Problem("poack.unknown_line",
                                         f"855 for {po.po_number} answers line {line.line_number!r} "
                                         f"({line.vendor_item or line.buyer_item or 'no item'}), "
-                                        "which is not on the purchase order: ask the supplier"))
+                                        "which is not on the purchase order: ask the supplier",
+                                        line.line_number or line.vendor_item or line.buyer_item or "?"))
             continue
         answered[target.line_number] = line
     for pl in po.lines:
@@ -129,7 +156,8 @@ def _apply_line_acks(po: PurchaseOrder, pl: PoLine, line: PoAckLine, out: Applie
         if a.code not in KNOWN_CODES:
             out.problems.append(Problem("poack.unknown_code",
                                         f"855 for {po.po_number} line {pl.line_number}: line status "
-                                        f"code {a.code!r} is unknown; the line was left as it was"))
+                                        f"code {a.code!r} is unknown; the line was left as it was",
+                                        str(pl.line_number)))
             return
         if a.code in REJECTED_CODES:
             rejected += qty
@@ -144,13 +172,13 @@ def _apply_line_acks(po: PurchaseOrder, pl: PoLine, line: PoAckLine, out: Applie
     if held:
         out.problems.append(Problem("poack.line_on_hold",
                                     f"{po.partner_id} holds line {pl.line_number} ({pl.sku}) of "
-                                    f"{po.po_number}: ask the supplier what it needs"))
+                                    f"{po.po_number}: ask the supplier what it needs", str(pl.line_number)))
     total = accepted + backordered + rejected
     if total > pl.quantity:
         out.problems.append(Problem("poack.over_acknowledged",
                                     f"855 for {po.po_number} line {pl.line_number} answers for "
                                     f"{total} units but we ordered {pl.quantity}: only the "
-                                    f"{pl.quantity} ordered were recorded"))
+                                    f"{pl.quantity} ordered were recorded", str(pl.line_number)))
         accepted = min(accepted, pl.quantity)
         backordered = min(backordered, pl.quantity - accepted)
         rejected = pl.quantity - accepted - backordered
@@ -232,22 +260,26 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
                                         f"856 {shipment_id} ships item {item.line_number or '?'} "
                                         f"({item.vendor_item or item.buyer_item or item.upc or 'no id'}) "
                                         f"x{item.quantity}, which is not on {po.po_number}: check "
-                                        "with the supplier"))
+                                        "with the supplier",
+                                        item.line_number or item.vendor_item or item.buyer_item or item.upc or "?"))
             continue
         if pl.state == LineState.CANCELLED:
             out.problems.append(_shipped_cancelled(shipment_id, f"line {pl.line_number} ({pl.sku}) of "
-                                                   f"{po.po_number}", f"{item.quantity} unit(s)"))
+                                                   f"{po.po_number}", f"{item.quantity} unit(s)",
+                                                   str(pl.line_number)))
             continue
         matched.append((pl, item))
         pl.qty_shipped += item.quantity
-        expected = _expected(pl)
-        if pl.qty_shipped > expected:
+        _move_line(po, pl, LineState.SHIPPED if pl.qty_shipped >= _expected(pl)
+                   else LineState.PARTIALLY_SHIPPED)
+    # Once per line, however many items of the notice ship it: with what it shipped in all.
+    for pl in {id(pl): pl for pl, _ in matched}.values():
+        if pl.qty_shipped > _expected(pl):
             out.problems.append(Problem("asn.over_shipment",
                                         f"856 {shipment_id}: line {pl.line_number} ({pl.sku}) of "
                                         f"{po.po_number} now shipped {pl.qty_shipped}, more than the "
-                                        f"{expected} ordered/accepted: check the invoice"))
-        _move_line(po, pl, LineState.SHIPPED if pl.qty_shipped >= expected
-                   else LineState.PARTIALLY_SHIPPED)
+                                        f"{_expected(pl)} ordered/accepted: check the invoice",
+                                        str(pl.line_number)))
     live = [pl for pl in po.lines if pl.state not in (LineState.REROUTED, LineState.CANCELLED,
                                                       LineState.REJECTED)]
     if matched:
@@ -256,14 +288,14 @@ def apply_shipment(po: PurchaseOrder, order: ShippedOrder, shipment_id: str) -> 
     return out, matched
 
 
-def _shipped_cancelled(shipment_id: str, where: str, what: str) -> Problem:
+def _shipped_cancelled(shipment_id: str, where: str, what: str, line: str = "") -> Problem:
     """A ship notice for units we cancelled: the supplier shipped before it read our change
     (or ignored it). Not counted as shipped (cancelled units never ship); a person decides."""
     return Problem("asn.cancelled_units",
                    f"856 {shipment_id} ships {what} of {where}, which we cancelled: the supplier "
                    "shipped before it took our change, or the notice is wrong. The shipment is kept "
                    "but not applied; check with the supplier, then arrange a return or tell the "
-                   "customer the goods are coming")
+                   "customer the goods are coming", line)
 
 
 def _expected(pl: PoLine) -> int:

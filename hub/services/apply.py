@@ -7,8 +7,9 @@ states, settled changes, channel notifications, Incidents.
 
 An 865 answers our change when BCA05 names one of our changes to the purchase order, or
 without BCA05 when the purchase order has a change still waiting for an answer (and BCA01 is
-not 19, a seller-initiated change): it settles that change. Otherwise it is the supplier's own
-change to the purchase order.
+not 19, a seller-initiated change): it settles that change, and its lines the change did not
+touch are the supplier's own change to them. Otherwise it is the supplier's own change to the
+purchase order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hub.domain.answers import (Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment,
+from hub.domain.answers import (Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment, fold,
                                 functional_ack_status)
 from hub.domain.changes import decline_held_elsewhere
 from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
@@ -164,7 +165,7 @@ def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str
     b.changed[po.id] = po
     if stamp is not None:   # an 865 has no arrival time of its own on the PO
         b.stamps.setdefault(po.id, {})[stamp] = now
-    for problem in applied.problems:
+    for problem in fold(applied.problems):   # one Incident per kind, however many lines
         b.out.incidents.append(IncidentDraft(
             code=problem.code, message=problem.message, partner_id=po.partner_id,
             order_id=po.order_id, purchase_order_id=po.id, interchange_id=a.interchange_id,
@@ -239,11 +240,17 @@ def _change_ack(uow: UnitOfWork, a: Answer, ack: ChangeAck, pos: dict, b: _Batch
     if po is None:
         return
     answered = None if ack.seller_initiated else change_answered(uow, po.po_number, ack.sequence)
-    if answered is not None:   # its dates and prices now; its verdicts once the batch's POs are saved
-        terms = answer_terms(po, ack, a.partner.sla.delay_days)
+    if answered is not None:
+        # Its dates, prices and the lines our change did not touch (the supplier's own change
+        # to them) now; its verdicts on our change once the batch's POs are saved.
+        pc = uow.changes.po_change(answered)
+        touched = frozenset(entry["line_number"] for entry in pc["lines"])
+        change_id = uow.changes.get(pc["order_change_id"])["change_id"]
+        terms = answer_terms(po, ack, a.partner.sla.delay_days, touched, change_id)
         _touch(b, po, terms, a, None, now)
+        b.rejected += [(po, pl, qty) for pl, qty in terms.reroute]
         _delay_reasons(b, terms)
-        accepted, lines = change_answer(ack)
+        accepted, lines = change_answer(ack, touched)
         b.change_answers.append((answered, accepted, lines, a, po))
         return
     applied = apply_supplier_change(po, ack, a.partner.sla.delay_days)

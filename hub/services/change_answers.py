@@ -69,9 +69,10 @@ def settle_change(uow: UnitOfWork, hub: HubContext, po_change_id: int, accepted:
     ``accepted`` answers for the whole change; ``lines`` maps PO line numbers (POC01) to
     True (accepted) or False (refused) for lines answered one by one, the others taking
     ``accepted``. Units added and refused are routed to the next supplier; units the supplier
-    refuses to drop, a date or address it refuses, become an Incident (they may still ship),
-    and so does a refusal of a line the change did not touch. An answer to a change already
-    settled changes nothing.
+    refuses to drop, a date or address it refuses, become an Incident (they may still ship).
+    A line the change did not touch is no verdict on it (an 865's other lines are the
+    supplier's own change: :func:`hub.domain.supplier_changes.answer_terms`). An answer to a
+    change already settled changes nothing.
     """
     now = now or hub.clock()
     pc = uow.changes.po_change(po_change_id)
@@ -84,7 +85,6 @@ def settle_change(uow: UnitOfWork, hub: HubContext, po_change_id: int, accepted:
     po = uow.repo.purchase_orders_by_id({pc["purchase_order_id"]})[pc["purchase_order_id"]]
     by_number = {pl.line_number: pl for pl in po.lines}
     out, rerouted, answered, refused = Outcome(), [], [], []
-    by_change = {entry["line_number"] for entry in pc["lines"]}
     for entry in pc["lines"]:
         change = PoLineChange(entry["line_number"], entry["code"], entry["before"], entry["after"],
                               entry["shipped"])
@@ -115,18 +115,6 @@ def settle_change(uow: UnitOfWork, hub: HubContext, po_change_id: int, accepted:
                     f"({change.code} {change.before} -> {change.after}, answered by {by}): what it was asked "
                     "to drop or change may still ship as first ordered; contact the supplier",
             dedupe_key=f"change.refused:{po_change_id}:{change.line_number}"))
-    untouched = sorted(n for n, yes in (lines or {}).items() if not yes and n not in by_change)
-    if untouched:   # not an answer to anything we asked: a person settles it with the supplier
-        change_id = uow.changes.get(pc["order_change_id"])["change_id"]
-        said = ", ".join(str(n) for n in untouched[:20]) + (" ..." if len(untouched) > 20 else "")
-        out.incidents.append(IncidentDraft(
-            code="change.answer_other_lines", order_id=po.order_id, purchase_order_id=po.id,
-            partner_id=po.partner_id,
-            message=f"{po.partner_id}'s answer ({by}) to change {change_id} of {po.po_number} also refuses "
-                    f"line{'s' if len(untouched) > 1 else ''} {said}, which the change did not touch: it was "
-                    "not applied, and the line stands as the supplier had it; ask the supplier whether it "
-                    "will still ship it",
-            dedupe_key=f"change.answer_other_lines:{po_change_id}"))
     uow.changes.update_po_change(po_change_id, state=state.value, answered_at=now, lines=answered,
                                  note=note or pc["note"], updated_at=now)
     uow.repo.resolve_incidents([overdue_key(po_change_id)], now, "the answer arrived")

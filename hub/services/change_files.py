@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from hub.domain.model import IncidentDraft
-from hub.services.changes import CREATED, INVALID, UNCHANGED, ChangeResult, printable, request_change
+from hub.services.changes import (CREATED, INVALID, UNCHANGED, ChangeResult, file_refusal, printable,
+                                  request_change)
 from hub.services.ports import HubContext
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,7 @@ def take_change_records(hub: HubContext, records, label: str, actor: str) -> Cha
 def _file_refusal(hub: HubContext, result: ChangeResult, raw: str) -> None:
     """A change from a file that was refused: an Incident keeping what was sent."""
     try:
-        with hub.uow() as uow:
-            uow.repo.file_incidents([IncidentDraft(
-                code="change.refused_record", order_id=result.order_id, channel=result.channel,
-                message=result.message, detail={"source": result.source, "raw": raw},
-                dedupe_key=f"change.refused_record:{result.source}:{result.change_id}")], hub.clock())
-            uow.commit()
+        file_refusal(hub, result, raw, f"change.refused_record:{result.source}:{result.change_id}")
     except (OperationalError, InterfaceError):
         raise
     except Exception:   # the report still says the record was refused

@@ -97,6 +97,33 @@ def request_change(hub: HubContext, channel: str, channel_order_id: str, data: o
     raise AssertionError("unreachable")
 
 
+# Characters of a refused change kept in its Incident (as for a bad record of an order file).
+RAW_KEEP = 4096
+
+
+def file_refusal(hub: HubContext, result: ChangeResult, raw: str, key: str = "") -> None:
+    """A change refused (invalid, conflicting with an earlier one under its change_id, or for
+    an order the hub does not know): an Incident for operators keeping what was sent.
+
+    ``key`` files it once however often the same is sent again (the repeats are counted);
+    by default one per channel, order and change_id and kind of refusal, or per channel and
+    order for an unknown order.
+    """
+    raw = raw[:RAW_KEEP].encode("utf-8", "backslashreplace").decode("utf-8")
+    where = f"{result.channel}/{result.channel_order_id}"
+    key = key or (f"change.refused_record:{result.source}:not_found:{where}" if result.status == NOT_FOUND else
+                  f"change.refused_record:{result.source}:{result.status}:{where}:{result.change_id}")
+    with hub.uow() as uow:
+        order = uow.repo.find_order(result.channel, result.channel_order_id) \
+            if result.order_id is None and result.status != NOT_FOUND else None
+        uow.repo.file_incidents([IncidentDraft(
+            code="change.refused_record", order_id=result.order_id or (order.id if order else None),
+            channel=result.channel, message=result.message,
+            detail={"source": result.source, "status": result.status, "problems": result.problems, "raw": raw},
+            dedupe_key=key)], hub.clock())
+        uow.commit()
+
+
 def content_digest(request: ChangeRequest) -> str:
     """SHA-256 of a change's canonical JSON: tells a repeat from a conflicting change."""
     return hashlib.sha256(_canonical(request).encode()).hexdigest()

@@ -312,21 +312,64 @@ def test_the_865_answering_our_change_moves_the_ship_date(api, answers_865):  # 
     assert incidents(hub) == []   # 2 days: within acme's 5
 
 
-def test_an_answer_refusing_a_line_our_change_did_not_touch_is_an_incident(answers_865):
+def test_an_answer_deleting_a_line_our_change_did_not_touch_is_the_suppliers_own_cut(answers_865):
+    """Acme takes our change to line 1 and, in the same answer, deletes line 2 (POC02 DI, no
+    ACK), which we did not change: the footrests go to the next supplier, as for acme's own
+    865; the same answer again cuts nothing twice."""
     hub = answers_865
     po = sent_po(hub)
+    n = po["po_number"]
     accept_all(hub, po, 301)
     result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
     hub.dispatcher("w").run_once()
-    # Acme takes the change to line 1 and, in the same answer, refuses line 2 (which we did not
-    # change), and echoes line 1's acceptance: only the refusal needs a person.
-    receive(hub, ca([f"BCA*04*AC*{po['po_number']}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
-                     "POC*2*DI", "ACK*IR*2*EA"], 302))
+    answer = ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA", "POC*2*DI"], 302)
+    assert receive(hub, answer).problems == []
     assert the_change(hub, result)["state"] == "accepted"
+    assert po_state(hub, n) == ("accepted", [("accepted", 3, 0, 0, 0), ("rerouted", 0, 0, 2, 0)])
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 2)])]
+    assert f"{n}: acme cut line 2 (FOOTREST-ADJ) from 2 to 0 unit(s) (865 POC02 DI)" in timeline(hub, "po.state")
+    receive(hub, answer.replace(b"*000000302*", b"*000000303*").replace(b"IEA*1*000000302", b"IEA*1*000000303"))
+    assert po_state(hub, n)[1][1] == ("rerouted", 0, 0, 2, 0)
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 2)])]
+    assert incidents(hub) == []
+
+
+def test_an_answer_refusing_a_line_our_change_did_not_touch_with_units_cuts_them(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    accept_all(hub, po, 301)
+    change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    receive(hub, ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
+                     "POC*2*NC*2**EA", "ACK*IR*1*EA"], 302))
+    assert po_state(hub, n)[1] == [("accepted", 3, 0, 0, 0), ("changed", 1, 0, 1, 0)]
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+    # The same answer again (a new interchange): 1 of the 2 refused still, no second unit.
+    receive(hub, ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
+                     "POC*2*NC*2**EA", "ACK*IR*1*EA"], 303))
+    assert po_state(hub, n)[1] == [("accepted", 3, 0, 0, 0), ("changed", 1, 0, 1, 0)]
+    assert others(hub, po["order_id"]) == [("initech", [("FOOTREST-ADJ", 1)])]
+    assert incidents(hub) == []
+
+
+def test_an_answer_refusing_a_line_our_change_did_not_touch_without_units_is_an_incident(answers_865):
+    hub = answers_865
+    po = sent_po(hub)
+    n = po["po_number"]
+    accept_all(hub, po, 301)
+    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    # Acme takes the change to line 1 and "refuses the change" to line 2, which we did not
+    # change: no units to cut, nothing to settle; a person asks what acme means.
+    receive(hub, ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA", "POC*2*RC"], 302))
+    assert the_change(hub, result)["state"] == "accepted"
+    assert po_state(hub, n)[1] == [("accepted", 3, 0, 0, 0), ("accepted", 2, 0, 0, 0)]
     assert incidents(hub) == ["change.answer_other_lines"]
     with hub.uow(readonly=True) as uow:
         kept = uow.conn.execute(select(t.incidents.c.message, t.incidents.c.order_id)).one()
     assert kept.order_id == po["order_id"]
-    assert kept.message == (f"acme's answer (865) to change C1 of {po['po_number']} also refuses line 2, "
-                            "which the change did not touch: it was not applied, and the line stands as "
-                            "the supplier had it; ask the supplier whether it will still ship it")
+    assert kept.message == (f"acme's answer (865) to change C1 of {n} also refuses line 2 (FOOTREST-ADJ), "
+                            "which the change did not touch, without saying which units it will not ship "
+                            "(POC02 RC): it was not applied, and the line stands as the supplier had it; "
+                            "ask the supplier whether it will still ship it")

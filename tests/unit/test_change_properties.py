@@ -4,12 +4,14 @@ An order with one or more lines, routed to one or more suppliers, goes through a
 sequence of: changes from the channel (a line's quantity down or up, a line cancelled, the
 whole order cancelled), deliveries of purchase orders, suppliers' 855 line acks (accept,
 backorder, reject some units), corrected 855s taking units declined before, suppliers' answers
-to our changes (accept or refuse, per line) and shipments of some units. After every step the channel's view of each line
+to our changes (accept or refuse, per line; cutting or deleting, in the same answer, lines the
+change did not touch) and shipments of some units. After every step the channel's view of each line
 (hub.domain.progress) must hold together: nothing negative, shipped <= accepted <= wanted,
 no unit counted twice and none lost (units on purchase-order lines plus units refused with no
 supplier left add up to the units wanted).
 
-The steps drive the pure domain functions (hub.domain.changes, hub.domain.answers); the little
+The steps drive the pure domain functions (hub.domain.changes, hub.domain.answers,
+hub.domain.supplier_changes); the little
 the service layer adds between them (which supplier gets added or rejected units, withdrawn
 unsent documents going out again) is mirrored in :class:`World`, following
 hub.services.changes, hub.services.reroute and hub.services.change_answers.
@@ -28,10 +30,11 @@ from hub.domain.answers import _still_to_ship, apply_po_ack, apply_shipment
 from hub.domain.changes import (AT_SUPPLIER, UNSENT, ChangeRequest, LineRequest, PoPlan, accept_line,
                                 apply_plan, decline_held_elsewhere, held, plan_change, rebased,
                                 refuse_line)
-from hub.domain.documents import LineAck, PoAck, PoAckLine, ShippedItem, ShippedOrder
+from hub.domain.documents import ChangeAck, ChangeAckLine, LineAck, PoAck, PoAckLine, ShippedItem, ShippedOrder
 from hub.domain.model import Address, Customer, Order, OrderLine, PoLine, PurchaseOrder
 from hub.domain.progress import line_progress, order_progress
 from hub.domain.states import ORDER_TRANSITIONS, LineState, OrderState, PoState
+from hub.domain.supplier_changes import answer_terms
 
 NOW = datetime(2026, 11, 25, 12)
 SUPPLIERS = ("acme", "bolt", "cogs")
@@ -136,13 +139,24 @@ class World:
             decline_held_elsewhere(po, self.order, self.pos)
             self._reroute([(po, pl, units) for pl, units in applied.reroute])
 
-    def answer_change(self, index: int, accepted: bool, refused_lines: set[int]) -> None:
-        """The supplier answers a change (865, or the operator records it): per line yes or no."""
+    def answer_change(self, index: int, accepted: bool, refused_lines: set[int],
+                      cuts: dict[int, int] | None = None) -> None:
+        """The supplier answers a change (865, or the operator records it): per line yes or no;
+        ``cuts``: lines of the purchase order (by index) the answer also cuts to that many
+        quarters of what they hold (0: POC02 DI), the supplier's own change where the change
+        did not touch them (the answer may name the change's own lines too: no cut there)."""
         if not self.pending:
             return
         at = index % len(self.pending)
         pp = self.pending.pop(at)
         by_number = {pl.line_number: pl for pl in pp.po.lines}
+        cut = [(pp.po.lines[i % len(pp.po.lines)], q) for i, q in sorted((cuts or {}).items())]
+        other = tuple(ChangeAckLine(str(pl.line_number), "DI" if q == 0 else "QD",
+                                    (pl.quantity - pl.qty_rejected) * q // 4) for pl, q in cut)
+        if other:   # as hub.services.apply._change_ack: cut and re-routed before the verdicts
+            terms = answer_terms(pp.po, ChangeAck(pp.po.po_number, "04", "AC", None, None, None, other),
+                                 None, frozenset(pp.lines), "CH")
+            self._reroute([(pp.po, pl, units) for pl, units in terms.reroute])
         rerouted = []
         for change in pp.lines.values():
             pl = by_number[change.line_number]
@@ -263,7 +277,8 @@ ARGUMENTS = {
     "deliver": st.tuples(st.integers(0, 5)),                        # which purchase order
     "ack": st.tuples(st.integers(0, 5), st.lists(st.tuples(quarters, quarters, quarters),
                                                  min_size=3, max_size=3)),
-    "answer": st.tuples(st.integers(0, 3), st.booleans(), st.sets(st.integers(1, 3), max_size=2)),
+    "answer": st.tuples(st.integers(0, 3), st.booleans(), st.sets(st.integers(1, 3), max_size=2),
+                        st.dictionaries(st.integers(0, 2), st.integers(0, 3), max_size=2)),
     "ship": st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(1, 4)),
     "reconsider": st.tuples(st.integers(0, 5)),
 }
@@ -315,6 +330,14 @@ def test_two_increases_refused_in_turn_each_decline_their_own_units():
 # corrected 855: they must not count as accepted (the decrease takes them off the PO line).
 @example([(4, ("acme",))], [("deliver", 0), ("ack", 0, [(0, 0, 4)] * 3), ("quantity", 0, 2),
                             ("reconsider", 0)])
+# An answer to the change of line 1 also cuts line 2, whose own increase is still waiting for
+# its answer: the increase, accepted or refused after, takes no unit twice.
+@example([(4, ("acme", "bolt")), (4, ("acme", "bolt"))],
+         [("deliver", 0), ("quantity", 0, 2), ("quantity", 1, 6), ("answer", 0, True, set(), {1: 0}),
+          ("answer", 0, True, set())])
+@example([(4, ("acme", "bolt")), (4, ("acme", "bolt"))],
+         [("deliver", 0), ("quantity", 0, 2), ("quantity", 1, 6), ("answer", 0, True, set(), {1: 1}),
+          ("answer", 0, False, set()), ("ship", 0, 1, 4)])
 def test_quantities_hold_together_through_any_changes_answers_and_shipments(lines, sequence):
     world = make_world([q for q, _ in lines], [c for _, c in lines])
     check(world, "routing")

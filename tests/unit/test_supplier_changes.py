@@ -144,3 +144,34 @@ def test_an_answer_to_our_change_moves_dates_and_reports_a_price():
         (1, date(2026, 12, 1), date(2026, 12, 9), True)]
     assert [x.code for x in out.problems] == ["supplier_change.delay_beyond_window", "supplier_change.price"]
     assert quantities(p.lines[0])[1:] == (0, 0, 0)   # verdicts are settle_change's, not applied here
+
+
+def test_problems_of_one_kind_fold_into_one_naming_their_lines():
+    from hub.domain.answers import fold
+    p = po(4, 2)
+    prices = [ChangeAckLine(n, "PC", None, unit_price=Decimal(price))
+              for n, price in (("2", "1.25"), ("1", "1.50"), ("2", "1.75"))]
+    out = apply_supplier_change(p, own(*prices, poc("9", "DI")), None)
+    assert [x.code for x in fold(out.problems)] == ["supplier_change.price", "supplier_change.unknown_line"]
+    assert fold(out.problems)[0].message.endswith(
+        "settle the price with the supplier before its invoice (and 2 more like it in this document, on lines 1, 2)")
+    assert fold(out.problems)[1] == out.problems[-1]   # alone of its kind: as it was
+
+
+def test_an_answer_cuts_the_lines_our_change_did_not_touch_as_the_suppliers_own_change():
+    p = po(4, 2, 3)
+    answer = ChangeAck("PO0000001", "04", "AC", 1, None, None, (
+        poc("1", "QD", 2, ("IR", 2, None)),              # our change's line: a verdict, not a cut
+        poc("2", "DI"),                                  # deleted, no ACK
+        poc("3", "RC"),                                  # "refuses" a change we never asked for
+        poc("8", "DI")))
+    assert change_answer(answer, frozenset({1})) == (True, {1: False})
+    out = answer_terms(p, answer, None, frozenset({1}), "C1")
+    assert [quantities(pl) for pl in p.lines] == [(LineState.OPEN, 0, 0, 0), (LineState.REJECTED, 0, 0, 2),
+                                                  (LineState.OPEN, 0, 0, 0)]
+    assert [(pl.line_number, units) for pl, units in out.reroute] == [(2, 2)]
+    assert [(x.code, x.line) for x in out.problems] == [("change.answer_other_lines", "3"),
+                                                        ("supplier_change.unknown_line", "8")]
+    assert "change C1 of PO0000001 also refuses line 3 (SKU-3)" in out.problems[0].message
+    # The same answer again cuts nothing more.
+    assert answer_terms(p, answer, None, frozenset({1}), "C1").reroute == []
