@@ -63,6 +63,51 @@ def fold(problems: list[Problem]) -> list[Problem]:
     return out
 
 
+# What a file names that the hub cannot apply (purchase orders we never sent, sets we never
+# sent): one Incident per kind and file names the first few and counts the rest.
+NAMED_STRANGERS = 10
+SHOWN = 30   # characters of a number from a partner's document that a message shows
+
+
+def shown(number: str) -> str:
+    """A number from a partner's document as a message shows it: cut to a sane length,
+    quoted, anything unprintable escaped."""
+    return repr(number[:SHOWN])
+
+
+def tally_strangers(state: dict | None, found: list[tuple[str, str, str]]) -> tuple[dict, bool]:
+    """What a file has named so far that the hub cannot apply, with what one batch of its
+    answers adds: ``found`` holds (name as shown, the message it alone would get, where).
+    True with it when this batch starts the tally: the file is being read (again).
+
+    The file's first one keeps its own message; the rest are counted, the first few named.
+    A batch naming the file's first one again starts over: the file is being read again."""
+    started = state is None or any(where == state["where"] for _, _, where in found)
+    if started:
+        name, message, where = found[0]
+        state, found = {"where": where, "name": name, "message": message, "named": [], "more": 0,
+                        "others": 0}, found[1:]
+    state = {**state, "named": list(state["named"])}
+    for name, _, _ in found:
+        state["more"] += 1
+        if name != state["name"] and name not in state["named"]:
+            if len(state["named"]) < NAMED_STRANGERS:
+                state["named"].append(name)
+            else:
+                state["others"] += 1
+    return state, started
+
+
+def strangers_message(state: dict) -> str:
+    """The message of a file's tally (:func:`tally_strangers`): the first one's own, then
+    the rest counted and the first few named."""
+    if not state["more"]:
+        return state["message"]
+    named = f": {', '.join(state['named'])}" if state["named"] else ""   # else all the first one again
+    others = f" and {state['others']:,} others" if state["others"] else ""
+    return f"{state['message']} (and {state['more']:,} more like it in this file{named}{others})"
+
+
 @dataclass
 class Applied:
     """What applying one answer did."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from hub.domain.answers import (apply_functional_ack, apply_po_ack, apply_shipment, match_line,
-                                order_state)
+                                order_state, shown, strangers_message, tally_strangers)
 from hub.domain.documents import AckedSet, LineAck, PoAck, PoAckLine, ShippedItem, ShippedOrder
 from hub.domain.model import PoLine, PurchaseOrder
 from hub.domain.states import LineState, OrderState, PoState
@@ -521,3 +521,20 @@ def test_856_unknown_item_is_named_by_what_identifies_it(item, named):
 def test_855_unknown_line_is_named_by_our_item_when_the_supplier_gives_no_item():
     out = apply_po_ack(po(5), ack("AC", PoAckLine("7", 1, buyer_item="SKU-9", acks=(LineAck("IA", 1),))))
     assert "SKU-9" in out.problems[0].message
+
+
+def test_a_files_strangers_tally_across_batches_and_start_over_when_the_file_is_read_again():
+    first = [(shown("P1"), "names 'P1'", "ST02 1"), (shown("P2"), "names 'P2'", "ST02 2"),
+             (shown("P1"), "names 'P1'", "ST02 3")]
+    tally, started = tally_strangers(None, first)
+    assert started and strangers_message(tally) == "names 'P1' (and 2 more like it in this file: 'P2')"
+    later = [(shown(f"Q{k}"), "", f"ST02 {k}") for k in range(4, 16)]
+    tally, started = tally_strangers(tally, later)
+    assert not started
+    assert strangers_message(tally) == ("names 'P1' (and 14 more like it in this file: 'P2', 'Q4', 'Q5', 'Q6', "
+                                        "'Q7', 'Q8', 'Q9', 'Q10', 'Q11', 'Q12' and 3 others)")
+    again, started = tally_strangers(tally, first)   # the same file read again: counted afresh
+    assert started and strangers_message(again) == "names 'P1' (and 2 more like it in this file: 'P2')"
+    alone, _ = tally_strangers(None, [first[0], first[0]])
+    assert strangers_message(alone) == "names 'P1' (and 1 more like it in this file)"
+    assert shown("X" * 40 + "\x00") == repr("X" * 30) and shown("A\x1bB") == "'A\\x1bB'"
