@@ -165,6 +165,22 @@ class Bookkeeping:
         return list(self.conn.scalars(select(i.c.dedupe_key).where(
             i.c.state == IncidentState.OPEN.value, i.c.dedupe_key.startswith(prefix))))
 
+    def open_incident(self, dedupe_key: str) -> dict | None:
+        """The open incident filed under ``dedupe_key``, as stored (its detail read), or None."""
+        i = t.incidents
+        row = self.conn.execute(select(i).where(i.c.state == IncidentState.OPEN.value,
+                                                i.c.dedupe_key == dedupe_key)).mappings().first()
+        return None if row is None else {**row, "detail": json.loads(row["detail"] or "{}")}
+
+    def restate_incident(self, incident_id: int, message: str, detail: dict, now: datetime,
+                         again: bool = True) -> None:
+        """Say how an open incident stands now; ``again``: it occurred once more (else the same
+        occurrence only grew)."""
+        i = t.incidents
+        self.conn.execute(update(i).where(i.c.id == incident_id).values(
+            occurrences=i.c.occurrences + (1 if again else 0), message=message, updated_at=now,
+            detail=json.dumps(detail, default=str, ensure_ascii=False)))
+
     def add_events(self, rows: list[dict]) -> None:
         """Append timeline events (order_id, purchase_order_id, kind, message, at, ...)."""
         if rows:

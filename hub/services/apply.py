@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hub.domain.answers import (Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment, fold,
-                                functional_ack_status)
+from hub.domain.answers import (SHOWN, Applied, Problem, apply_functional_ack, apply_po_ack, apply_shipment,
+                                fold, functional_ack_status, shown, strangers_message, tally_strangers)
 from hub.domain.changes import decline_held_elsewhere
 from hub.domain.documents import AckedSet, ChangeAck, FunctionalAck, ParsedDocument, PoAck, ShipNotice
 from hub.domain.model import IncidentDraft, PurchaseOrder
@@ -73,6 +73,9 @@ class _Batch:
     change_acks: list[tuple[int, str, int, str]] = field(default_factory=list)   # 997s on our 860s
     change_answers: list[tuple[int, bool, dict[int, bool], Answer, PurchaseOrder]] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)    # order line -> why its date moved
+    # (code, partner, interchange) -> what its answers name that we never sent to the partner:
+    # (name as shown, message, where), one Incident per key (see _file_strangers).
+    strangers: dict[tuple[str, str, int], list[tuple[str, str, str]]] = field(default_factory=dict)
 
 
 def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: datetime) -> ApplyReport:
@@ -127,6 +130,7 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
     uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")
+    _file_strangers(uow, b, now)
     uow.repo.file_incidents(b.out.incidents, now)
     uow.repo.add_events(b.out.events)
     record(uow, hub, before, now, {**_date_reasons(b), **b.reasons}, recorded, read)   # last: it numbers the feed
@@ -193,11 +197,10 @@ def _functional_ack(a: Answer, ack: FunctionalAck, sent: dict, by_id: dict, b: _
         po = by_id.get(ours[1]) if ours else None
         if po is None:
             _link(b, a, None)
-            b.out.incidents.append(IncidentDraft(
-                code="ack.unknown_set", partner_id=a.partner.id, interchange_id=a.interchange_id,
-                message=f"{a.partner.id}'s {ack.kind} ({a.where}) acknowledges group {ack.group_control} "
-                        f"set {acked.set_control}, which we never sent to it: check its mapping of "
-                        "our control numbers", dedupe_key=f"ack.unknown_set:{a.interchange_id}:{key}"))
+            gs, st = ack.group_control[:SHOWN], acked.set_control[:SHOWN]
+            _stranger(b, a, "ack.unknown_set", shown(f"{gs}/{st}"),
+                      f"{a.partner.id}'s {ack.kind} ({a.where}) acknowledges group {gs} set {st}, which "
+                      "we never sent to it: check its mapping of our control numbers")
             continue
         _touch(b, po, apply_functional_ack(po, acked), a, "acked_at", now)
         b.verdicts.append((ours[0], functional_ack_status(acked), a.interchange_id))
@@ -306,16 +309,35 @@ def _owned(a: Answer, po_number: str, pos: dict, b: _Batch, kind: str) -> Purcha
         return po
     _link(b, a, None)
     whose = f"belongs to {po.partner_id}" if po is not None else "is not one we sent"
-    b.out.incidents.append(IncidentDraft(
-        code=f"{_PREFIX[kind]}.unknown_po", partner_id=a.partner.id,
-        interchange_id=a.interchange_id,
-        message=f"{kind} from {a.partner.id} ({a.where}) names purchase order {po_number!r}, which "
-                f"{whose}: the document was kept but not applied; ask the supplier",
-        dedupe_key=f"{kind}.unknown_po:{a.interchange_id}:{po_number}"))
+    _stranger(b, a, f"{_PREFIX[kind]}.unknown_po", shown(po_number),
+              f"{kind} from {a.partner.id} ({a.where}) names purchase order {shown(po_number)}, which "
+              f"{whose}: the document was kept but not applied; ask the supplier")
     return None
 
 
 _PREFIX = {"855": "poack", "856": "asn", "865": "change_ack"}
+
+
+def _stranger(b: _Batch, a: Answer, code: str, name: str, message: str) -> None:
+    """Note something the answer names that we never sent to its partner, for one Incident
+    per kind and file however many there are."""
+    b.strangers.setdefault((code, a.partner.id, a.interchange_id), []).append((name, message, a.where))
+
+
+def _file_strangers(uow: UnitOfWork, b: _Batch, now: datetime) -> None:
+    """One Incident per kind, partner and file for what its answers name that we never sent:
+    a file's answers come in batches, and a later batch adds to what an earlier one filed."""
+    for (code, partner_id, interchange_id), found in b.strangers.items():
+        key = f"{code}:{partner_id}:{interchange_id}"
+        earlier = uow.repo.open_incident(key)
+        tally, started = tally_strangers(earlier["detail"].get("tally") if earlier else None, found)
+        detail = {"where": tally["where"], "tally": tally}
+        if earlier is not None:   # an earlier batch of this file, or this file read before
+            uow.repo.restate_incident(earlier["id"], strangers_message(tally), detail, now, again=started)
+            continue
+        b.out.incidents.append(IncidentDraft(
+            code=code, message=strangers_message(tally), partner_id=partner_id,
+            interchange_id=interchange_id, detail=detail, dedupe_key=key))
 
 
 def _shipment_row(po: PurchaseOrder, n: ShipNotice, a: Answer, now: datetime) -> dict:
