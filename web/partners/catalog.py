@@ -72,7 +72,7 @@ def catalog_save():
         flash(result.message, "ok")
         if result.versions:
             saved()
-        return redirect(url_for(".catalog"))
+        return redirect(url_for(".catalog", supplier=request.args.get("supplier") or None))
     problems = check(h, {CATALOG: text})
     if problems:
         flash(f"{len(problems)} problem(s), listed at their lines below: nothing was saved.", "error")
