@@ -22,6 +22,9 @@ CATALOG_FILE = "catalog.csv"
 CATALOG_COLUMNS = ("sku", "supplier", "supplier_item", "cost", "lead_time_days", "priority",
                    "min_qty", "max_qty", "active", "uom")
 _REQUIRED_COLUMNS = ("sku", "supplier", "supplier_item", "cost")
+MAX_CATALOG_BYTES = 4 << 20   # some tens of thousands of rows; the web app reads at most 5 MB
+MAX_LISTED = 50               # a file broken throughout: the first problems say what is wrong
+_FORMULA_START = ("=", "+", "-", "@")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _SECRET_WORDS = ("password", "passphrase", "secret", "private_key", "token")
 _SUFFIX = {"": "", "lf": "\n", "crlf": "\r\n", "\n": "\n", "\r\n": "\r\n"}
@@ -250,13 +253,18 @@ def _valid_schedule(value: str) -> bool:
 
 
 def load_catalog(path: Path, partners: dict[str, Partner], unloaded: set[str] = frozenset()) -> Catalog:
-    """Read the catalog CSV; every row is checked and an error names its line and column.
+    """Read the catalog CSV; every row is checked and every bad one listed (the first
+    MAX_LISTED problems and how many more), each at its line and column.
 
     ``unloaded`` names suppliers whose partner file exists but has errors of its own: their
     rows are checked like the others, without blaming the catalog for the partner file.
     """
     if not path.is_file():
         raise CatalogError(path, "", "file not found: the catalog lists which supplier sells each SKU")
+    size = path.stat().st_size
+    if size > MAX_CATALOG_BYTES:
+        raise CatalogError(path, "", f"is {size:,} bytes; the catalog may have at most "
+                                     f"{MAX_CATALOG_BYTES:,}: is it the right file?")
     try:
         return _read_catalog(path, partners, unloaded)
     except UnicodeDecodeError as exc:
@@ -265,34 +273,50 @@ def load_catalog(path: Path, partners: dict[str, Partner], unloaded: set[str] = 
 
 
 def _read_catalog(path: Path, partners: dict[str, Partner], unloaded: set[str]) -> Catalog:
-    entries = []
+    entries, seen = [], set()
+    found = Problems(path, CatalogError)
+    more = 0              # problems past the first MAX_LISTED: counted, not listed
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         missing = [c for c in _REQUIRED_COLUMNS if c not in header]
-        if missing:
+        if missing:    # rows are read by the header: without a good one they mean nothing
             raise CatalogError(path, "line 1", f"missing column(s) {', '.join(missing)}; columns "
                                                f"are {', '.join(CATALOG_COLUMNS)}")
         unknown = [c for c in header if c not in CATALOG_COLUMNS]
         if unknown:
             raise CatalogError(path, "line 1", f"unknown column {unknown[0]!r}")
-        seen = set()
         for row in reader:
-            entry = _catalog_entry(path, reader.line_num, row, partners, unloaded)
-            if (entry.sku, entry.supplier) in seen:
-                raise CatalogError(path, f"line {reader.line_num}",
-                                   f"{entry.supplier} already has a row for SKU {entry.sku}")
-            seen.add((entry.sku, entry.supplier))
-            entries.append(entry)
+            row_problems = Problems(path, CatalogError)
+            entry = row_problems.take(_catalog_entry, path, reader.line_num, row, partners, unloaded,
+                                      len(header))
+            if entry is not None and (entry.sku, entry.supplier) in seen:
+                row_problems.add(CatalogError(path, f"line {reader.line_num}", f"{entry.supplier} "
+                                              f"already has a row for SKU {entry.sku}"))
+            elif entry is not None:
+                seen.add((entry.sku, entry.supplier))
+                entries.append(entry)
+            for problem in row_problems.found:
+                if len(found) < MAX_LISTED:
+                    found.add(problem)
+                else:
+                    more += 1
+    if more:
+        found.add(CatalogError(path, "", f"and {more:,} more problem(s) in later rows, not listed "
+                                         f"(only the first {MAX_LISTED} are): fix these and check again"))
+    found.refuse()
     return Catalog(entries)
 
 
 def _catalog_entry(path: Path, line: int, row: dict, partners: dict[str, Partner],
-                   unloaded: set[str] = frozenset()) -> CatalogEntry:
+                   unloaded: set[str] = frozenset(), columns: int = 0) -> CatalogEntry:
+    """One row as an entry; a CatalogError naming each of its problems (line and column)."""
+    found = Problems(path, CatalogError)
+
     def fail(col: str, problem: str) -> CatalogError:
         return CatalogError(path, f"line {line}, column {col}", problem)
 
-    def text(col: str, default: str | None = None) -> str:
+    def raw(col: str, default: str | None = None) -> str:
         value = (row.get(col) or "").strip()
         if not value:
             if default is None:
@@ -300,33 +324,59 @@ def _catalog_entry(path: Path, line: int, row: dict, partners: dict[str, Partner
             return default
         return value
 
+    def text(col: str, default: str | None = None) -> str:
+        value = raw(col, default)
+        if value[:1] in _FORMULA_START:
+            # a spreadsheet opening the file would run it: no SKU, item number or unit looks so
+            raise fail(col, f"starts with {value[0]!r}, which a spreadsheet runs as a formula; "
+                            f"got {value!r}: write the value without it")
+        return value
+
     def whole(col: str, default: int | None) -> int | None:
-        value = text(col, "")
+        value = raw(col, "")
         if not value:
             return default
         if not (value.isascii() and value.isdigit()):
             raise fail(col, f"must be a whole number, got {value!r}")
         return int(value)
 
-    supplier = text("supplier")
-    if supplier not in partners and supplier not in unloaded:
-        raise fail("supplier", f"no partner file partners/{supplier}.toml for supplier {supplier!r}")
-    try:
-        cost = Decimal(text("cost"))
-        if not cost.is_finite() or cost < 0:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise fail("cost", f"must be a price of 0 or more such as 12.50, got {row.get('cost')!r}") from None
-    active = text("active", "true").lower()
-    if active not in ("true", "false", "yes", "no", "1", "0"):
-        raise fail("active", f"must be true or false, got {active!r}")
-    entry = CatalogEntry(sku=text("sku"), supplier=supplier, supplier_item=text("supplier_item"),
-                         cost=cost, lead_time_days=whole("lead_time_days", 0),
-                         priority=whole("priority", 100), min_qty=whole("min_qty", 1),
-                         max_qty=whole("max_qty", None), active=active in ("true", "yes", "1"),
-                         uom=text("uom", "EA"))
-    if entry.max_qty is not None and entry.max_qty < entry.min_qty:
-        raise fail("max_qty", f"{entry.max_qty} is below min_qty {entry.min_qty}")
-    if len(entry.uom) != 2:
-        raise fail("uom", "a two-letter unit of measure code such as EA or CA")
-    return entry
+    def cost() -> Decimal:
+        try:
+            value = Decimal(raw("cost"))
+            if not value.is_finite() or value < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise fail("cost", f"must be a price of 0 or more such as 12.50, got "
+                               f"{row.get('cost')!r}") from None
+        return value
+
+    def active() -> bool:
+        value = raw("active", "true").lower()
+        if value not in ("true", "false", "yes", "no", "1", "0"):
+            raise fail("active", f"must be true or false, got {value!r}")
+        return value in ("true", "yes", "1")
+
+    def uom() -> str:
+        value = text("uom", "EA")
+        if len(value) != 2:
+            raise fail("uom", "a two-letter unit of measure code such as EA or CA")
+        return value
+
+    if row.get(None):    # csv puts cells beyond the header's under None
+        found.add(CatalogError(path, f"line {line}, column {columns + 1}", f"{len(row[None])} "
+                               f"cell(s) more than the header's {columns} columns: is a value "
+                               "holding a comma (such as 12,50) not in quotes?"))
+    supplier = found.take(text, "supplier")
+    if supplier is not None and supplier not in partners and supplier not in unloaded:
+        found.add(fail("supplier", f"no partner file partners/{supplier}.toml for supplier {supplier!r}"))
+    values = {"sku": found.take(text, "sku"), "supplier": supplier,
+              "supplier_item": found.take(text, "supplier_item"), "cost": found.take(cost),
+              "lead_time_days": found.take(whole, "lead_time_days", 0),
+              "priority": found.take(whole, "priority", 100), "min_qty": found.take(whole, "min_qty", 1),
+              "max_qty": found.take(whole, "max_qty", None), "active": found.take(active),
+              "uom": found.take(uom)}
+    min_qty, max_qty = values["min_qty"], values["max_qty"]
+    if max_qty is not None and min_qty is not None and max_qty < min_qty:
+        found.add(fail("max_qty", f"{max_qty} is below min_qty {min_qty}"))
+    found.refuse()
+    return CatalogEntry(**values)

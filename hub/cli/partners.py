@@ -21,7 +21,8 @@ def partners() -> None:
 def check(home, path: str | None, file: str | None) -> None:
     """Check every partner file, the catalog, each mapping and transport setting, and list
     every problem (exit 2 when there is one). With PATH and FILE (a partner id or
-    mappings/...): check as if FILE's content were in place of PATH; nothing is saved."""
+    mappings/..., or catalog): check as if FILE's content were in place of PATH; nothing is
+    saved."""
     from hub.bootstrap import load_configuration
     from hub.config import load_settings
     from hub.errors import ConfigError
@@ -55,14 +56,13 @@ def _too_many(problems: int, files: int) -> None:
 def _check_candidate(home, path: str, file: str | None) -> None:
     """Check the configuration with FILE's content in place of PATH; list every problem."""
     from hub.errors import HubError
-    from hub.services.config_files import check as check_files, config_path, decode
+    from hub.services.config_files import check as check_files, config_path, decode, max_bytes
     if file is None:
         fail("give both PATH and FILE (the content to check in its place), or neither", 2)
-    with click.open_file(file, "rb") as fh:
-        data = fh.read(2 << 20)
     try:
         rel = config_path(_file_path(path))
-        problems = check_files(_config_hub(home), {rel: decode(data, file)})
+        data = _read(file, max_bytes(rel))
+        problems = check_files(_config_hub(home), {rel: decode(data, file, max_bytes(rel))})
     except HubError as exc:
         _refused(exc)
     for problem in sorted(problems, key=lambda p: (p.file != rel, p.file, p.line or 0)):
@@ -124,9 +124,19 @@ def _config_hub(home):
 
 
 def _file_path(name: str) -> str:
-    """A partner id stands for its partner file; anything else is a path in the instance."""
-    from hub.services.config_files import partner_of
+    """``catalog`` stands for partners/catalog.csv, a partner id for its partner file; anything
+    else is a path in the instance."""
+    from hub.services.config_files import CATALOG, partner_of
+    if name in ("catalog", "catalog.csv"):
+        return CATALOG
     return f"partners/{name}.toml" if partner_of(f"partners/{name}.toml") and "/" not in name else name
+
+
+def _read(file: str, limit: int) -> bytes:
+    """FILE's bytes (``-``: standard input), reading at most one more than ``limit``: enough
+    to refuse a file too large without reading all of it."""
+    with click.open_file(file, "rb") as fh:
+        return fh.read(limit + 1)
 
 
 def _refused(exc) -> None:
@@ -144,16 +154,16 @@ def _refused(exc) -> None:
 @actor_option
 @pass_home
 def save(home, path: str, file: str, note: str, actor: str) -> None:
-    """Save FILE's content as a new version of PATH (a partner id, partners/<id>.toml or
-    mappings/...): the whole configuration is checked with it in place first; a problem
-    refuses it (exit 1) and changes nothing."""
+    """Save FILE's content as a new version of PATH (a partner id, partners/<id>.toml,
+    mappings/..., or catalog for partners/catalog.csv): the whole configuration is checked
+    with it in place first; a problem refuses it (exit 1) and changes nothing."""
     from hub.errors import HubError
-    from hub.services.config_files import Change, decode, save as save_files
-    with click.open_file(file, "rb") as fh:
-        data = fh.read(2 << 20)
+    from hub.services.config_files import Change, decode, max_bytes, save as save_files
+    rel = _file_path(path)
+    data = _read(file, max_bytes(rel))
     hub = _config_hub(home)
     try:
-        result = save_files(hub, [Change(_file_path(path), decode(data, file))], actor, note)
+        result = save_files(hub, [Change(rel, decode(data, file, max_bytes(rel)))], actor, note)
     except HubError as exc:
         _refused(exc)
     out.print(result.message, markup=False)
@@ -163,7 +173,8 @@ def save(home, path: str, file: str, note: str, actor: str) -> None:
 @click.argument("path")
 @pass_home
 def history(home, path: str) -> None:
-    """The versions of a partner or mapping file (a partner id stands for its partner file)."""
+    """The versions of a partner, catalog or mapping file (a partner id stands for its
+    partner file, ``catalog`` for partners/catalog.csv)."""
     from hub.errors import HubError
     from hub.services.config_files import history as file_history
     hub = _config_hub(home)

@@ -1,4 +1,4 @@
-"""Partner and mapping files changed through the console or the command line.
+"""Partner, catalog and mapping files changed through the console or the command line.
 
 A change is checked first as part of the whole configuration (every partner file, the
 catalog, every mapping, each transport's settings, with the new text in place); a change
@@ -19,11 +19,13 @@ from pathlib import Path
 
 from hub.adapters.config_lines import error_line
 from hub.adapters.config_trial import check_mapping, locate, read_text, trial_copy, write_text
+from hub.adapters.partner_files import CATALOG_FILE, MAX_CATALOG_BYTES
 from hub.adapters.toml_table import MAX_FILE_BYTES
 from hub.errors import ConfigError
 from hub.services.audit import ActionRefused, audit
 
 MAX_BYTES = MAX_FILE_BYTES    # what the loaders read: a larger upload is refused before any check
+CATALOG = f"partners/{CATALOG_FILE}"
 _PARTNER = re.compile(r"partners/([a-z0-9][a-z0-9_-]{0,39})\.toml")
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}"
 _MAPPING = re.compile(rf"mappings/(?:{_NAME}/){{0,4}}{_NAME}\.(?:toml|xsl|xslt)")
@@ -47,9 +49,14 @@ class Problem:
     where: str
     problem: str
 
+    @property
+    def key(self) -> str:
+        """Where in the line: the key, or the catalog's column ("" when only a line is named)."""
+        return re.sub(r"^line \d+(, )?", "", self.where or "")
+
     def __str__(self) -> str:
         at = f" line {self.line}" if self.line else ""
-        key = f" ({self.where})" if self.where and not self.where.startswith("line ") else ""
+        key = f" ({self.key})" if self.key else ""
         return f"{self.file}{at}{key}: {self.problem}"
 
 
@@ -77,17 +84,19 @@ def sha256(text: str | None) -> str:
 
 
 def config_path(path: str) -> str:
-    """``path`` if it names a partner file (partners/<id>.toml) or a mapping file under
-    mappings/ (.toml, .xsl, .xslt); ActionRefused otherwise, saying why."""
+    """``path`` if it names a partner file (partners/<id>.toml), the catalog
+    (partners/catalog.csv) or a mapping file under mappings/ (.toml, .xsl, .xslt);
+    ActionRefused otherwise, saying why."""
     path = (path or "").strip()
     if "\\" in path or "\x00" in path or path.startswith("/") or ".." in path.split("/"):
         raise ActionRefused(f"{path!r} is not a configuration file name: give a path inside the "
                             "instance such as partners/acme.toml or mappings/x12/acme.toml, without "
                             "'..' or a leading '/'")
-    if not (_PARTNER.fullmatch(path) or _MAPPING.fullmatch(path)):
-        raise ActionRefused(f"{path!r} is not a partner or mapping file: partner files are "
-                            "partners/<id>.toml (id: lower-case letters, digits, '-' and '_'), "
-                            "mappings are mappings/<folder>/<name>.toml, .xsl or .xslt")
+    if not (path == CATALOG or _PARTNER.fullmatch(path) or _MAPPING.fullmatch(path)):
+        raise ActionRefused(f"{path!r} is not a partner, catalog or mapping file: partner files "
+                            "are partners/<id>.toml (id: lower-case letters, digits, '-' and '_'), "
+                            f"the catalog is {CATALOG}, mappings are "
+                            "mappings/<folder>/<name>.toml, .xsl or .xslt")
     return path
 
 
@@ -97,13 +106,20 @@ def partner_of(path: str) -> str | None:
     return m[1] if m else None
 
 
-def decode(data: bytes | str, what: str) -> str:
-    """A submitted file's text: at most MAX_BYTES, UTF-8, with LF line ends (a browser sends
-    a text area's lines with CRLF)."""
+def max_bytes(path: str) -> int:
+    """How large the file ``path`` may be: the catalog has a row per SKU and supplier, so it
+    may be larger than a partner or mapping file."""
+    return MAX_CATALOG_BYTES if path == CATALOG else MAX_BYTES
+
+
+def decode(data: bytes | str, what: str, limit: int = MAX_BYTES) -> str:
+    """A submitted file's text: at most ``limit`` bytes, UTF-8, with LF line ends (a browser
+    sends a text area's lines with CRLF)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if len(raw) > MAX_BYTES:
-        raise ActionRefused(f"{what} is {len(raw):,} bytes; a partner or mapping file may have at "
-                            f"most {MAX_BYTES:,}: is it the right file?")
+    if len(raw) > limit:
+        kind = "the catalog" if limit == MAX_CATALOG_BYTES else "a partner or mapping file"
+        raise ActionRefused(f"{what} is {len(raw):,} bytes; {kind} may have at most {limit:,}: "
+                            "is it the right file?")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -175,7 +191,8 @@ def save(hub, changes: list[Change], actor: str, note: str = "", action: str = "
     A file already on disk gets its current text recorded as a version first (the first save
     of a file, or one changed on disk since the console last saved it), so nothing is lost.
     """
-    changes = [Change(config_path(c.path), decode(c.text, c.path), c.base) for c in changes]
+    changes = [Change(path, decode(c.text, path, max_bytes(path)), c.base)
+               for c, path in ((c, config_path(c.path)) for c in changes)]
     if len({c.path for c in changes}) != len(changes):
         raise ActionRefused("the same file was given twice: nothing was saved")
     problems = check(hub, {c.path: c.text for c in changes})

@@ -76,3 +76,29 @@ def test_an_admin_onboards_an_sftp_supplier_up_to_production(page, console, shot
     assert page.locator("#mode").inner_text() == "production"
     assert not hub.context.partners["globex"].test_mode
     shots(page, "production")
+
+
+def test_an_admin_adds_a_product_to_the_catalog_from_the_partners_page(page, console, shots):
+    hub, base = console
+    sign_in(page, base, "ada")
+    page.get_by_role("link", name="Partners").click()
+    page.get_by_role("link", name="initech").click()
+    page.locator("#partner-catalog-link").click()
+    assert "INI-L-300W" in page.locator("#catalog-rows").inner_text()
+    text = page.locator("#catalog-text").input_value()
+    page.locator("#catalog-text").fill(text + "STAPLER-HD,initech,=cmd|' /C calc'!A0,7.25,,,,,,\n"
+                                              "STAPLER-HD,globex,GX-1,7.25,,,,,,\n")
+    page.locator("#catalog-check").click()
+    assert "starts with '=', which a spreadsheet runs as a formula" in page.locator("#catalog-L13 .problem").inner_text()
+    assert "no partner file partners/globex.toml" in page.locator("#catalog-L14 .problem").inner_text()
+    shots(page, "every-bad-row-at-its-line")
+    page.locator("#catalog-text").fill(text + "STAPLER-HD,initech,INI-ST-9,7.25,2,10,1,100,true,EA\n")
+    page.locator("#catalog-note").fill("initech sells staplers")
+    page.locator("#catalog-save").click()
+    page.wait_for_url(base + "/partners/catalog?supplier=initech")
+    assert "saved partners/catalog.csv as version 2" in page.content()
+    assert "INI-ST-9" in page.locator("#catalog-rows").inner_text()
+    assert str(hub.context.catalog.entry("STAPLER-HD", "initech").cost) == "7.25"
+    page.goto(base + "/partners/initech")
+    assert "INI-ST-9" in page.locator("#partner-catalog").inner_text()
+    shots(page, "partner-page-with-its-rows")

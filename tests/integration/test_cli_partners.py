@@ -106,3 +106,24 @@ def test_check_a_file_before_saving_it_lists_every_problem_at_its_line(demo_home
     assert latin.exit_code == 1 and "is not UTF-8 text" in latin.stderr
     alone = edihub(demo_home, "partners", "check", "acme")
     assert alone.exit_code == 2 and "give both PATH and FILE" in alone.stderr
+
+
+def test_the_catalog_is_checked_saved_and_kept_in_versions_from_the_command_line(demo_home, tmp_path):
+    path = demo_home / "partners/catalog.csv"
+    before = path.read_text()
+    candidate = tmp_path / "catalog.csv"
+    candidate.write_text(before + "STAPLER-HD,globex,GX-1,1.00,,,,,,\nPEN,acme,AC-P,free,,,,,,\n")
+    refused = edihub(demo_home, "partners", "save", "catalog", str(candidate))
+    assert refused.exit_code == 1
+    assert "  partners/catalog.csv line 13 (column supplier): no partner file partners/globex.toml" \
+        in refused.stderr
+    assert "  partners/catalog.csv line 14 (column cost): must be a price of 0 or more" in refused.stderr
+    assert path.read_text() == before
+    candidate.write_text(before + "STAPLER-HD,initech,INI-ST-9,7.25,,,,,,\n")
+    check = edihub(demo_home, "partners", "check", "catalog", str(candidate))
+    assert check.exit_code == 0 and "as partners/catalog.csv: no problems" in check.output
+    saved = edihub(demo_home, "partners", "save", "partners/catalog.csv", str(candidate), "--note", "staplers")
+    assert saved.exit_code == 0 and "saved partners/catalog.csv as version 2" in saved.output
+    assert path.read_text().endswith("STAPLER-HD,initech,INI-ST-9,7.25,,,,,,\n")
+    history = edihub(demo_home, "partners", "history", "catalog")
+    assert re.search(r"2 +│ 2 +│ .* │ staplers", history.output), history.output

@@ -4,6 +4,7 @@ saved with versions, refused without a trace, rolled back, compared; paths kept 
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -222,7 +223,7 @@ def test_diff_shows_what_changed_between_two_versions(hub, demo_home):
 # -- what is refused before anything is looked at ----------------------------------------------
 
 OUTSIDE = ["../edihub.toml", "partners/../edihub.toml", "/etc/passwd", "mappings/x12/../../partners/acme.toml",
-           "partners/Acme.toml", "partners/acme.csv", "mappings/README.md", "edihub.toml",
+           "partners/Acme.toml", "partners/acme.csv", "partners/catalog.toml.csv", "catalog.csv", "mappings/README.md", "edihub.toml",
            "partners\\acme.toml", "mappings/x12/a\x00.toml", "partners/examples/globex.toml", ""]
 
 
@@ -257,3 +258,75 @@ def test_oversized_and_non_utf8_files_are_refused(hub, demo_home):
     with pytest.raises(ActionRefused, match="not UTF-8"):
         save(hub, [Change(ACME, before.encode() + b"# \xff\n")], "ann")
     assert text(demo_home, ACME) == before and rows(hub, t.config_versions) == 0
+
+
+# -- the catalog ---------------------------------------------------------------------------------
+
+CATALOG = "partners/catalog.csv"
+STAPLER = "STAPLER-HD,initech,INI-ST-9,7.25,2,10,1,100,true,EA\n"
+
+
+def test_a_catalog_row_added_routes_the_next_order_to_its_supplier_without_a_restart(hub, demo_home):
+    from hub.jobs import Worker
+    from hub.services.intake import Submission, accept
+    from tests.integration.test_intake import order
+    before = text(demo_home, CATALOG)
+    worker = Worker(hub)
+    assert not hub.context.catalog.knows("STAPLER-HD")
+    result = save(hub, [Change(CATALOG, before + STAPLER, sha256(before))], "ann", "initech sells staplers")
+    assert result.versions == {CATALOG: 2} and text(demo_home, CATALOG) == before + STAPLER
+    assert audits(hub) == [("ann", "config.save", CATALOG, None, "initech sells staplers")]
+    assert worker.check_config() is True         # a worker takes it between jobs
+    o = order(lines=[{"line_id": "1", "sku": "STAPLER-HD", "quantity": 3, "unit_price": "12.00"}])
+    [accepted] = accept(hub.context, [Submission("test", o)])
+    with hub.uow(readonly=True) as uow:
+        [po] = uow.repo.purchase_orders_of(accepted.order_id)
+    assert (po.partner_id, [(ln.sku, ln.supplier_item) for ln in po.lines]) == (
+        "initech", [("STAPLER-HD", "INI-ST-9")])
+
+
+def test_a_broken_catalog_is_refused_listing_every_bad_row_at_its_line(hub, demo_home):
+    before = (demo_home / CATALOG).read_bytes()
+    n = before.count(b"\n")                                            # the rows below: n + 1...
+    assert n == 12
+    broken = before.decode() + ("STAPLER-HD,globex,GX-1,1.00,,,,,,\n"      # no such partner
+                                "DESK-OAK-120,acme,AC-9,1.00,,,,,,\n"     # acme has a row for it
+                                "LAMP-LED-WHT,acme,AC-8,cheap,,,,,,\n"    # a cost that is not one
+                                "PEN,acme,=HYPERLINK(\"http://x\"),1,,,,,,\n")  # a formula
+    with pytest.raises(ConfigRefused) as refused:
+        save(hub, [Change(CATALOG, broken)], "ann")
+    assert [(p.file, p.line, p.key) for p in refused.value.problems] == [
+        (CATALOG, 13, "column supplier"), (CATALOG, 14, ""), (CATALOG, 15, "column cost"),
+        (CATALOG, 16, "column supplier_item")]
+    assert str(refused.value.problems[2]) == (
+        "partners/catalog.csv line 15 (column cost): must be a price of 0 or more such as 12.50, "
+        "got 'cheap'")
+    assert "4 problem(s)" in str(refused.value)
+    assert (demo_home / CATALOG).read_bytes() == before
+    assert rows(hub, t.config_versions) == 0 and rows(hub, t.audit_log) == 0
+
+
+def test_a_catalog_version_is_brought_back_and_compared(hub, demo_home):
+    v1 = text(demo_home, CATALOG)
+    v2 = v1.replace("LAMP-LED-WHT,initech,INI-L-300W,14.20", "LAMP-LED-WHT,initech,INI-L-300W,15.90")
+    save(hub, [Change(CATALOG, v2)], "ann", "new lamp price")
+    assert hub.reload() == [] and hub.context.catalog.entry("LAMP-LED-WHT", "initech").cost == Decimal("15.90")
+    first, second = (v["id"] for v in history(hub, CATALOG))
+    assert ("add", "+LAMP-LED-WHT,initech,INI-L-300W,15.90,2,10,1,200,true,EA") in diff(hub, first, second)
+    result = rollback(hub, first, "bob", sha256(v2))
+    assert result.versions == {CATALOG: 3} and text(demo_home, CATALOG) == v1
+    assert audits(hub)[-1][:4] == ("bob", "config.rollback", CATALOG, None)
+    assert hub.reload() == [] and hub.context.catalog.entry("LAMP-LED-WHT", "initech").cost == Decimal("14.20")
+
+
+def test_an_oversized_or_non_utf8_catalog_upload_is_refused(hub, demo_home):
+    from hub.adapters.partner_files import MAX_CATALOG_BYTES
+    before = text(demo_home, CATALOG)
+    # larger than a partner file may be is fine for a catalog
+    bigger = before + "".join(f"SKU-{n:06d},acme,AC-{n},1.00,,,,,,\n" for n in range(MAX_BYTES // 30))
+    assert len(bigger) > MAX_BYTES and check(hub, {CATALOG: bigger}) == []
+    with pytest.raises(ActionRefused, match="the catalog may have at most 4,194,304"):
+        save(hub, [Change(CATALOG, before + "#" * MAX_CATALOG_BYTES)], "ann")
+    with pytest.raises(ActionRefused, match="not UTF-8"):
+        save(hub, [Change(CATALOG, before.encode() + "CRÈME,acme,AC-1,1\n".encode("latin-1"))], "ann")
+    assert text(demo_home, CATALOG) == before and rows(hub, t.config_versions) == 0

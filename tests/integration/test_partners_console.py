@@ -290,3 +290,91 @@ def test_a_hostile_partner_file_gets_one_clear_problem(app, hub, data, said):
     assert checked.status_code == 422
     assert said in checked.get_data(as_text=True)
     assert "1 problem(s)" in checked.get_data(as_text=True)
+
+
+# -- the catalog ---------------------------------------------------------------------------------
+
+STAPLER = "STAPLER-HD,initech,INI-ST-9,7.25,2,10,1,100,true,EA\n"
+
+
+def catalog_text(hub) -> str:
+    return (hub.settings.home / "partners/catalog.csv").read_text()
+
+
+def test_the_catalog_is_reached_from_the_partners_pages_and_only_an_admin_may_change_it(app, hub):
+    before = catalog_text(hub)
+    for name in ("vera", "otto"):
+        client = login(app, name)
+        index = client.get("/partners/").get_data(as_text=True)
+        assert '<a href="/partners/catalog">Catalog</a>' in index and 'id="edit-catalog"' not in index
+        acme = client.get("/partners/acme").get_data(as_text=True)
+        assert '<tr><td>DESK-OAK-120</td><td>AC-77120</td><td class="num">212.00</td>' in acme
+        assert "INI-D120-OAK" not in acme                              # initech's row, not acme's
+        assert 'href="/partners/catalog?supplier=acme">Catalog</a>' in acme
+        page = client.get("/partners/catalog?supplier=initech")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "INI-L-300W" in html and "AC-77120" not in html
+        assert 'id="catalog-text"' not in html
+        csrf = token(html)
+        refused = client.post("/partners/catalog", data={"csrf_token": csrf, "action": "save",
+                                                         "text": before + STAPLER})
+        assert refused.status_code == 403
+    assert catalog_text(hub) == before
+    client = login(app, "ada")
+    assert 'id="edit-catalog"' in client.get("/partners/").get_data(as_text=True)
+    page = client.get("/partners/catalog").get_data(as_text=True)
+    base = re.search(r'id="catalog-base" name="base" type="hidden" value="([0-9a-f]{64})"', page)[1]
+    saved = client.post("/partners/catalog", data={"csrf_token": token(page), "action": "save", "base": base,
+                                                   "text": (before + STAPLER).replace("\n", "\r\n"),
+                                                   "note": "initech sells staplers"})
+    assert saved.status_code == 302
+    assert catalog_text(hub) == before + STAPLER                       # LF, as typed
+    assert hub.context.catalog.entry("STAPLER-HD", "initech").supplier_item == "INI-ST-9"    # served now
+    html = client.get("/partners/catalog?supplier=initech").get_data(as_text=True)
+    assert "saved partners/catalog.csv as version 2" in html and "INI-ST-9" in html
+    history = client.get("/partners/history?path=partners/catalog.csv").get_data(as_text=True)
+    assert 'id="version-2"' in history and "initech sells staplers" in history
+    assert 'href="/partners/catalog#h-edit">edit</a>' in history
+
+
+def test_a_broken_catalog_shows_every_bad_row_at_its_line_escaped_and_saves_nothing(app, hub):
+    before = catalog_text(hub)
+    client = login(app, "ada")
+    csrf = form_of(client, "/partners/catalog")
+    broken = before + ("STAPLER-HD,globex,GX-1,1.00,,,,,,\n"
+                       "LAMP-LED-WHT,acme,<b>AC-8</b>,cheap,,,,,,\n"
+                       "PEN,acme,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1,,,,,,\n")
+    for action in ("check", "save"):
+        response = client.post("/partners/catalog", data={"csrf_token": csrf, "action": action, "text": broken})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        shown = re.findall(r'<li id="catalog-L(\d+)" class="bad" value="\d+">.*?<span class="problem" '
+                           r'role="alert">line \d+ \(([^)]*)\): ([^<]*)</span>', html)
+        assert shown == [
+            ("13", "column supplier", "no partner file partners/globex.toml for supplier &#39;globex&#39;"),
+            ("14", "column cost", "must be a price of 0 or more such as 12.50, got &#39;cheap&#39;"),
+            ("15", "column supplier_item", "starts with &#39;=&#39;, which a spreadsheet runs as a formula; "
+             "got &#39;=HYPERLINK(&#34;http://x&#34;,&#34;y&#34;)&#39;: write the value without it")], html
+        assert "&lt;b&gt;AC-8&lt;/b&gt;" in html and "<b>AC-8</b>" not in html
+        assert 'id="catalog-L2"' not in html                          # only the bad rows are listed
+    assert catalog_text(hub) == before and history(hub, "partners/catalog.csv") == []
+
+
+def test_catalog_uploads_are_read_and_non_utf8_or_too_large_ones_refused(app, hub):
+    before = catalog_text(hub)
+    client = login(app, "ada")
+    csrf = form_of(client, "/partners/catalog")
+
+    def send(data: bytes, action: str = "check"):
+        response = client.post("/partners/catalog", content_type="multipart/form-data", data={
+            "csrf_token": csrf, "action": action, "text": "", "upload": (io.BytesIO(data), "catalog.csv")})
+        response.request.environ["wsgi.input"].close()
+        return response.status_code, response.get_data(as_text=True)
+
+    status, html = send((before + STAPLER).encode())
+    assert status == 200 and "No problems" in html and "INI-ST-9" in html      # shown in the text area
+    status, html = send((before + "CRÈME,acme,AC-1,1\n").encode("latin-1"), "save")
+    assert status == 422 and "the catalog &#39;catalog.csv&#39; is not UTF-8 text" in html
+    status, html = send(before.encode() + b"#" * (4 << 20), "save")
+    assert status == 422 and "the catalog may have at most 4,194,304" in html
+    assert catalog_text(hub) == before

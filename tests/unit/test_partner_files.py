@@ -687,3 +687,48 @@ def test_nesting_as_deep_as_a_real_file_needs_loads(tmp_path):
     # transport.as2.<table>.<key>, lists inside: well within the limit
     text = X12_PARTNER + '[transport.a.b.c]\nd = [[["x"]]]\n'
     assert load_partner(write(tmp_path, text)).transport.settings["a"] == {"b": {"c": {"d": [[["x"]]]}}}
+
+
+def test_catalog_lists_every_bad_row_and_each_problem_in_a_row(tmp_path):
+    err = catalog_error(tmp_path, "DESK,acme,AC-1,1,,,,,,", "LAMP,globex,GX-1,1,,,,,,",
+                        "CHAIR,acme,AC-2,abc,,,,,maybe,", "DESK,acme,AC-3,2,,,,,,",
+                        "SHELF,initech,IN-4,3,,,,,,")
+    assert [(p.where, p.problem) for p in err.problems] == [
+        ("line 3, column supplier", "no partner file partners/globex.toml for supplier 'globex'"),
+        ("line 4, column cost", "must be a price of 0 or more such as 12.50, got 'abc'"),
+        ("line 4, column active", "must be true or false, got 'maybe'"),
+        ("line 5", "acme already has a row for SKU DESK")]
+    assert str(err).startswith(f"{tmp_path / 'catalog.csv'}: 4 problems:\n  - line 3, column supplier: ")
+
+
+def test_a_catalog_broken_throughout_lists_the_first_problems_and_counts_the_rest(tmp_path):
+    from hub.adapters.partner_files import MAX_LISTED
+    rows = [f"SKU-{n},acme,AC-{n},free,,,,,," for n in range(MAX_LISTED + 30)]
+    err = catalog_error(tmp_path, *rows)
+    assert len(err.problems) == MAX_LISTED + 1
+    assert err.problems[MAX_LISTED - 1].where == f"line {MAX_LISTED + 1}, column cost"
+    assert err.problems[-1].where == "" and err.problems[-1].problem.startswith(
+        "and 30 more problem(s) in later rows, not listed (only the first 50 are)")
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)"])
+def test_catalog_cells_a_spreadsheet_would_run_are_refused(tmp_path, cell):
+    quoted = '"' + cell.replace('"', '""') + '"'
+    err = catalog_error(tmp_path, f"DESK,acme,{quoted},1,,,,,,")
+    assert err.where == "line 2, column supplier_item"
+    assert err.problem == (f"starts with {cell[0]!r}, which a spreadsheet runs as a formula; got "
+                           f"{cell!r}: write the value without it")
+
+
+def test_catalog_row_with_more_cells_than_the_header(tmp_path):
+    # 12,50 without quotes: the cost would silently be 12
+    err = catalog_error(tmp_path, "DESK,acme,AC-1,12,50", header="sku,supplier,supplier_item,cost")
+    assert (err.where, err.problem) == ("line 2, column 5", "1 cell(s) more than the header's 4 "
+                                        "columns: is a value holding a comma (such as 12,50) not in quotes?")
+
+
+def test_an_oversized_catalog_is_refused_before_it_is_read(tmp_path):
+    from hub.adapters.partner_files import MAX_CATALOG_BYTES
+    path = catalog_file(tmp_path, *["DESK,acme,AC-1,1,,,,,,"] * (MAX_CATALOG_BYTES // 20))
+    with pytest.raises(CatalogError, match="the catalog may have at most 4,194,304"):
+        load_catalog(path, PARTNERS)

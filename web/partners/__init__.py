@@ -133,6 +133,7 @@ def detail(partner_id: str):
     return render_template(
         "partners/detail.html", p=profile, creds=credentials(h, partner), tests=tests,
         activity=activity, connection_form=PartnerActionForm(),
+        catalog=[e for e in (h.context.catalog.entries if h.context.catalog else ()) if e.supplier == partner_id],
         send_form=PartnerActionForm(base=str(last_test_document(h, partner_id))),
         mode_form=PartnerActionForm(base=base))
 
@@ -212,3 +213,4 @@ def _too_large(_exc):
 
 
 from web.partners import editor  # noqa: E402,F401  (its routes belong to this blueprint)
+from web.partners import catalog  # noqa: E402,F401

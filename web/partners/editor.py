@@ -272,17 +272,7 @@ def _page(form: EditorForm, mode: str, partner_id: str | None, problems=(), show
     """The editor, with each problem beside its line in the text that was checked."""
     edited = {f"partners/{partner_id}.toml": ("partner", form.partner_text.data or ""),
               (form.mapping_path.data or "").strip(): ("mapping", form.mapping_text.data or "")}
-    listings, others = {}, []
-    for p in problems:
-        if p.file in edited and edited[p.file][1]:
-            which, text = edited[p.file]
-            listing = listings.setdefault(which, {"file": p.file, "general": [], "lines": {}, "text": text})
-            (listing["lines"].setdefault(p.line, []) if p.line else listing["general"]).append(p)
-        else:
-            others.append(p)
-    for listing in listings.values():
-        listing["rows"] = [(n, line, listing["lines"].get(n, []))
-                           for n, line in enumerate(listing["text"].split("\n"), start=1)]
+    listings, others = problem_listings(problems, edited)
     h = hub()
     using = sorted(p for p, partner in h.context.partners.items()
                    if (form.mapping_path.data or "") in views.partner_profile(partner)["mappings"])
@@ -290,6 +280,27 @@ def _page(form: EditorForm, mode: str, partner_id: str | None, problems=(), show
                            listings=listings, others=others, shown=shown, using=using,
                            content=describe(shown.payload) if shown and shown.payload else None,
                            examples=_examples(), max_kb=MAX_BYTES // 1024)
+
+
+def problem_listings(problems, edited: dict[str, tuple[str, str]], only_bad: bool = False):
+    """Each problem beside its line: (listings by which text, problems of other files).
+
+    ``edited`` maps a path to (which, its text as checked); ``only_bad`` lists only the
+    lines with a problem (a catalog of thousands of rows)."""
+    listings, others = {}, []
+    for p in problems:
+        if p.file in edited and edited[p.file][1]:
+            which, text = edited[p.file]
+            listing = listings.setdefault(which, {"file": p.file, "general": [], "lines": {},
+                                                  "text": text, "only_bad": only_bad})
+            (listing["lines"].setdefault(p.line, []) if p.line else listing["general"]).append(p)
+        else:
+            others.append(p)
+    for listing in listings.values():
+        listing["rows"] = [(n, line, listing["lines"].get(n, []))
+                           for n, line in enumerate(listing["text"].split("\n"), start=1)
+                           if not only_bad or n in listing["lines"]]
+    return listings, others
 
 
 def _examples() -> list[str]:
