@@ -83,9 +83,10 @@ class Problems:
     def add(self, problem: ConfigError) -> None:
         """Record one problem (or each one a listing error holds). Only the first about a key
         is kept: a second is the same mistake seen by another check (``password = "..."`` is
-        an inline secret, and also a key the table does not know)."""
+        an inline secret, and also a key the table does not know). A key is one of a file's:
+        line 5 of the catalog is not line 5 of a mapping."""
         for one in each_problem(problem):
-            if not one.where or all(p.where != one.where for p in self.found):
+            if not one.where or all((p.path, p.where) != (one.path, one.where) for p in self.found):
                 self.found.append(one)
 
     def take(self, read, *args, **kwargs) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from hub.adapters import tables as t
 from hub.adapters.config_store import ConfigStore
-from hub.domain.partner import Partner, Sla
+from hub.domain.partner import Catalog, CatalogEntry, Partner, Sla
 from hub.views.common import iso
 from hub.views.dashboard import partner_health
 
@@ -82,6 +82,13 @@ def _mapping_files(partner: Partner) -> list[str]:
     if partner.xml is not None:
         names += [n for n in (partner.xml.mapping, *partner.xml.answers) if n]
     return [f"mappings/{n}" for n in names]
+
+
+def catalog_rows(catalog: Catalog | None, supplier: str = "") -> list[CatalogEntry]:
+    """The catalog's rows as served (the configuration in memory), in file order; only one
+    supplier's when ``supplier`` is given."""
+    entries = catalog.entries if catalog is not None else []
+    return [e for e in entries if not supplier or e.supplier == supplier]
 
 
 def partners_overview(conn: Connection, partners: dict[str, Partner]) -> list[dict]:

@@ -732,3 +732,15 @@ def test_an_oversized_catalog_is_refused_before_it_is_read(tmp_path):
     path = catalog_file(tmp_path, *["DESK,acme,AC-1,1,,,,,,"] * (MAX_CATALOG_BYTES // 20))
     with pytest.raises(CatalogError, match="the catalog may have at most 4,194,304"):
         load_catalog(path, PARTNERS)
+
+
+def test_problems_at_the_same_place_of_two_files_are_both_kept():
+    """One collection can hold several files' problems (start-up): line 5 of the catalog and
+    line 5 of a mapping are two problems, while the same key of one file is said once."""
+    from hub.adapters.toml_table import Problems
+    found = Problems("partners")
+    found.add(CatalogError("partners/catalog.csv", "line 5", "cost is not a number"))
+    found.add(ConfigError("mappings/x12/850.toml", "line 5", "unknown key"))
+    found.add(CatalogError("partners/catalog.csv", "line 5", "the same row seen by another check"))
+    assert [(p.path, p.problem) for p in found.found] == [
+        ("partners/catalog.csv", "cost is not a number"), ("mappings/x12/850.toml", "unknown key")]

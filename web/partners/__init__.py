@@ -133,7 +133,7 @@ def detail(partner_id: str):
     return render_template(
         "partners/detail.html", p=profile, creds=credentials(h, partner), tests=tests,
         activity=activity, connection_form=PartnerActionForm(),
-        catalog=[e for e in (h.context.catalog.entries if h.context.catalog else ()) if e.supplier == partner_id],
+        catalog=views.catalog_rows(h.context.catalog, partner_id),
         send_form=PartnerActionForm(base=str(last_test_document(h, partner_id))),
         mode_form=PartnerActionForm(base=base))
 

@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional
 from hub.adapters.config_trial import read_text
 from hub.errors import HubError
 from hub.services.audit import ActionRefused
+from hub.views.partners import catalog_rows
 from hub.services.config_files import CATALOG, Change, ConfigRefused, check, decode, max_bytes, save, sha256
 from web.console import hub, role_required
 from web.partners import bp, saved
@@ -94,9 +95,7 @@ def _text(form: CatalogForm) -> str:
 def _page(form: CatalogForm, problems=()):
     h = hub()
     supplier = request.args.get("supplier", "")
-    entries = h.context.catalog.entries if h.context.catalog else []
-    if supplier:
-        entries = [e for e in entries if e.supplier == supplier]
+    entries = catalog_rows(h.context.catalog, supplier)
     listings, others = problem_listings(problems, {CATALOG: ("catalog", form.text.data or "")},
                                         only_bad=True)
     return render_template("partners/catalog.html", form=form, entries=entries, supplier=supplier,
