@@ -74,7 +74,7 @@ class _Batch:
     change_answers: list[tuple[int, bool, dict[int, bool], Answer, PurchaseOrder]] = field(default_factory=list)
     reasons: dict[int, str] = field(default_factory=dict)    # order line -> why its date moved
     # (code, partner, interchange) -> what its answers name that we never sent to the partner:
-    # (name as shown, message, where), one Incident per key (see _file_strangers).
+    # (name as shown, message, where), one Incident per key (see stranger_incidents).
     strangers: dict[tuple[str, str, int], list[tuple[str, str, str]]] = field(default_factory=dict)
 
 
@@ -130,7 +130,7 @@ def apply_answers(uow: UnitOfWork, hub: HubContext, answers: list[Answer], now: 
     recorded = _record_shipments(uow, b, now)
     report.shipments = len(recorded)
     uow.repo.resolve_incidents(b.arrived, now, "the answer arrived")
-    _file_strangers(uow, b, now)
+    b.out.incidents += stranger_incidents(uow, b.strangers, now)
     uow.repo.file_incidents(b.out.incidents, now)
     uow.repo.add_events(b.out.events)
     record(uow, hub, before, now, {**_date_reasons(b), **b.reasons}, recorded, read)   # last: it numbers the feed
@@ -321,13 +321,26 @@ _PREFIX = {"855": "poack", "856": "asn", "865": "change_ack"}
 def _stranger(b: _Batch, a: Answer, code: str, name: str, message: str) -> None:
     """Note something the answer names that we never sent to its partner, for one Incident
     per kind and file however many there are."""
-    b.strangers.setdefault((code, a.partner.id, a.interchange_id), []).append((name, message, a.where))
+    note_stranger(b.strangers, code, a.partner.id, a.interchange_id, name, message, a.where)
 
 
-def _file_strangers(uow: UnitOfWork, b: _Batch, now: datetime) -> None:
-    """One Incident per kind, partner and file for what its answers name that we never sent:
-    a file's answers come in batches, and a later batch adds to what an earlier one filed."""
-    for (code, partner_id, interchange_id), found in b.strangers.items():
+Strangers = dict[tuple[str, str, int], list[tuple[str, str, str]]]
+
+
+def note_stranger(strangers: Strangers, code: str, partner_id: str, interchange_id: int, name: str,
+                  message: str, where: str) -> None:
+    """Note one of a kind of problem a file may repeat thousands of times, for one Incident per
+    kind, partner and file (see :func:`stranger_incidents`): ``name`` is how the tally names
+    it, ``message`` what it alone would say, ``where`` tells it apart from any other in the file."""
+    strangers.setdefault((code, partner_id, interchange_id), []).append((name, message, where))
+
+
+def stranger_incidents(uow: UnitOfWork, strangers: Strangers, now: datetime) -> list[IncidentDraft]:
+    """One Incident per kind, partner and file for what :func:`note_stranger` noted: a file's
+    answers come in batches, and a later batch adds to what an earlier one filed (restated
+    here); the Incidents to file new are returned."""
+    fresh = []
+    for (code, partner_id, interchange_id), found in strangers.items():
         key = f"{code}:{partner_id}:{interchange_id}"
         earlier = uow.repo.open_incident(key)
         tally, started = tally_strangers(earlier["detail"].get("tally") if earlier else None, found)
@@ -335,9 +348,10 @@ def _file_strangers(uow: UnitOfWork, b: _Batch, now: datetime) -> None:
         if earlier is not None:   # an earlier batch of this file, or this file read before
             uow.repo.restate_incident(earlier["id"], strangers_message(tally), detail, now, again=started)
             continue
-        b.out.incidents.append(IncidentDraft(
+        fresh.append(IncidentDraft(
             code=code, message=strangers_message(tally), partner_id=partner_id,
             interchange_id=interchange_id, detail=detail, dedupe_key=key))
+    return fresh
 
 
 def _shipment_row(po: PurchaseOrder, n: ShipNotice, a: Answer, now: datetime) -> dict:

@@ -24,7 +24,8 @@ from hub.domain.states import InterchangeState
 from hub.edi.x12.fa997_out import EchoCheck
 from hub.edi.sniff import sniff
 from hub.services.acks import AckTracker, queue_acks, wants_ack
-from hub.services.apply import Answer, apply_answers
+from hub.domain.answers import shown
+from hub.services.apply import Answer, Strangers, apply_answers, note_stranger, stranger_incidents
 from hub.services.ports import HubContext
 
 log = logging.getLogger("edihub.inbound")
@@ -139,6 +140,8 @@ class _X12File:
         self.rows: dict[int, tuple[int | None, Partner | None, str]] = {}  # ic -> (row, partner, status)
         self.pending: list[Answer] = []
         self.problems: list[IncidentDraft] = []   # filed with the next batch
+        self.tallied: Strangers = {}               # also, one Incident per kind and file
+        self.noted = 0                             # problems in self.tallied
         self.acks = AckTracker()
         self.echo: dict[str, EchoCheck] = {}              # per partner
         self.unanswerable: dict[tuple, str] = {}          # per group: why no 997 can answer it
@@ -240,14 +243,14 @@ class _X12File:
         errors = [e for e in tx.errors if e.is_error]
         self.acks.add_set(tx, partner, errors)
         if errors:
-            self._problem(row, partner, "inbound.bad_transaction",
-                          f"{partner.id}: transaction {tx.set_id} ({where}) was not applied: "
-                          + "; ".join(e.message for e in errors))
+            self._tally(tx, row, partner, "inbound.bad_transaction",
+                        f"{partner.id}: transaction {tx.set_id} ({where}) was not applied: "
+                        + "; ".join(e.message for e in errors))
             return
         if tx.set_id not in partner.inbound and tx.set_id not in ("997", "999"):
-            self._problem(row, partner, "inbound.unexpected_document",
-                          f"{partner.id} sent a {tx.set_id} ({where}), which its partner file does "
-                          "not list under [documents] inbound: kept, not applied")
+            self._tally(tx, row, partner, "inbound.unexpected_document",
+                        f"{partner.id} sent a {tx.set_id} ({where}), which its partner file does "
+                        "not list under [documents] inbound: kept, not applied")
             return
         parsed = parse(tx)
         for p in parsed.problems:
@@ -267,17 +270,18 @@ class _X12File:
         if key not in self.unanswerable:
             self.unanswerable[key] = check.group(group.functional_id, group.control)
             if self.unanswerable[key]:   # said once per group; none of its sets is applied
-                self._problem(row, partner, "inbound.unacknowledgeable",
-                              f"{partner.id}: no set of group {group.control!r} (ISA13 "
-                              f"{tx.interchange.control}) was applied: {self.unanswerable[key]}")
+                self._tally(tx, row, partner, "inbound.unacknowledgeable",
+                            f"{partner.id}: no set of group {group.control!r} (ISA13 "
+                            f"{tx.interchange.control}) was applied: {self.unanswerable[key]}",
+                            f"group {shown(group.control)}")
         if self.unanswerable[key]:
             return True
         problem = check.set(group.functional_id, group.control, tx.set_id, tx.control)
         if problem:
             self.acks.add_unlisted(tx, partner)
-            self._problem(row, partner, "inbound.unacknowledgeable",
-                          f"{partner.id}: transaction {tx.set_id!r} ({where}) was not applied, and "
-                          f"the 997 rejects it without naming it: {problem}")
+            self._tally(tx, row, partner, "inbound.unacknowledgeable",
+                        f"{partner.id}: transaction {tx.set_id!r} ({where}) was not applied, and "
+                        f"the 997 rejects it without naming it: {problem}")
         return bool(problem)
 
     def _problem(self, row: int, partner: Partner, code: str, message: str) -> None:
@@ -287,17 +291,31 @@ class _X12File:
         if len(self.problems) >= self.r.batch_size:
             self._flush()
 
+    def _tally(self, tx, row: int, partner: Partner, code: str, message: str, name: str = "") -> None:
+        """A problem with one transaction set that a broken file can repeat thousands of times:
+        one Incident per kind, partner and interchange names the first few sets (by ST02 and
+        their place in the file) and counts the rest."""
+        self.report.problems.append(message)
+        place = self.report.transactions
+        note_stranger(self.tallied, code, partner.id, row, name or f"{shown(tx.control)} (set {place:,})",
+                      message, f"set {place} of the file")   # ST02s may repeat; places do not
+        self.noted += 1
+        if self.noted >= self.r.batch_size:
+            self._flush()
+
     def _flush(self) -> None:
-        if not self.pending and not self.problems:
+        if not self.pending and not self.problems and not self.tallied:
             return
         batch, self.pending = self.pending, []
         problems, self.problems = self.problems, []
+        tallied, self.tallied, self.noted = self.tallied, {}, 0
         for attempt in range(3):
             try:
                 with self.hub.uow() as uow:
                     if batch:
                         self.report.applied += apply_answers(uow, self.hub, batch, self.hub.clock()).applied
-                    uow.repo.file_incidents(problems, self.hub.clock())
+                    uow.repo.file_incidents(problems + stranger_incidents(uow, tallied, self.hub.clock()),
+                                            self.hub.clock())
                     uow.commit()
                 return
             except (ConcurrentUpdateError, IntegrityError):

@@ -205,3 +205,42 @@ def test_an_xml_despatch_naming_a_thousand_unknown_orders_is_one_incident(store_
                                "supplier (and 999 more like it in this file: 'U0001', 'U0002', 'U0003', "
                                "'U0004', 'U0005', 'U0006', 'U0007', 'U0008', 'U0009', 'U0010' and 989 others)")
     assert po_state(hub, n)[0] == "shipped"
+
+
+def test_thousands_of_broken_and_unexpected_sets_are_one_incident_each_and_the_good_one_applies(store_hub):
+    """One interchange of 3,000 855s whose SE01 miscounts, then a good one; one of 3,000
+    810s, which acme does not send: one Incident per kind and file, naming the first sets
+    by ST02 and place, the good 855 applied. The same files again file nothing new; a file
+    read again on request counts once more, the tally the same."""
+    hub = store_hub
+    n = sent_po(hub)["po_number"]
+    ack = [f"BAK*00*AC*{n}*20261125", "PO1*1*4*EA", "ACK*IA*4*EA", "PO1*2*2*EA", "ACK*IA*2*EA"]
+    broken = sets("855", "PR", [ack] * 3001, 1001).decode()
+    for k in range(1, 3001):   # every set but the last says it has 9 segments
+        broken = broken.replace(f"SE*7*{k:04d}~", f"SE*9*{k:04d}~")
+    invoices = sets("810", "IN", [["BIG*20261125*INV1"]] * 3000, 1002)
+    assert receive(hub, broken.encode()).applied == 1
+    receive(hub, invoices)
+    assert po_state(hub, n)[0] == "accepted"
+    found = {code: (message, occurrences) for code, message, occurrences in open_incidents(hub)}
+    assert sorted(found) == ["inbound.bad_transaction", "inbound.unexpected_document"]
+    bad, unexpected = found["inbound.bad_transaction"], found["inbound.unexpected_document"]
+    assert bad[1] == unexpected[1] == 1
+    assert bad[0].startswith("acme: transaction 855 (ISA13 000001001, GS06 1001, ST02 0001) was not applied: ")
+    assert bad[0].endswith("(and 2,999 more like it in this file: '0002' (set 2), '0003' (set 3), '0004' (set 4), "
+                           "'0005' (set 5), '0006' (set 6), '0007' (set 7), '0008' (set 8), '0009' (set 9), "
+                           "'0010' (set 10), '0011' (set 11) and 2,989 others)")
+    assert unexpected[0] == ("acme sent a 810 (ISA13 000001002, GS06 1002, ST02 0001), which its partner file "
+                             "does not list under [documents] inbound: kept, not applied (and 2,999 more like "
+                             "it in this file: '0002' (set 2), '0003' (set 3), '0004' (set 4), '0005' (set 5), "
+                             "'0006' (set 6), '0007' (set 7), '0008' (set 8), '0009' (set 9), '0010' (set 10), "
+                             "'0011' (set 11) and 2,989 others)")
+    assert receive(hub, broken.encode()).state == "duplicate"
+    assert receive(hub, invoices).state == "duplicate"
+    assert {code: (m, o) for code, m, o in open_incidents(hub)} == found
+    reprocess_inbound(hub.context, hub.receiver, first_inbound(hub), "ann")
+    again = {code: (m, o) for code, m, o in open_incidents(hub)}
+    assert again == {**found, "inbound.bad_transaction": (bad[0], 2)}
+    with hub.uow(readonly=True) as uow:   # the file is kept as it came
+        path = uow.conn.scalar(select(t.interchanges.c.archive_path).where(t.interchanges.c.id == first_inbound(hub)))
+    assert (hub.archive.root / path).read_bytes() == broken.encode()
