@@ -273,11 +273,10 @@ def _delay_reasons(b: _Batch, applied: SupplierChange) -> None:
 def _ship_notice(a: Answer, notice: ShipNotice, pos: dict, known: set, b: _Batch, now: datetime) -> int:
     duplicates = 0
     if notice.purpose in ("01", "03"):  # BSN01: cancellation / delete of an earlier notice
-        b.out.incidents.append(IncidentDraft(
-            code="asn.cancelled", partner_id=a.partner.id, interchange_id=a.interchange_id,
-            message=f"{a.partner.id} cancels ship notice {notice.shipment_id} ({a.where}): it was "
-                    "not applied; check with the supplier what did ship and correct the order",
-            dedupe_key=f"asn.cancelled:{a.interchange_id}:{notice.shipment_id}"))
+        # One Incident per file however many notices it cancels (see stranger_incidents).
+        _stranger(b, a, "asn.cancelled", shown(notice.shipment_id),
+                  f"{a.partner.id} cancels ship notice {notice.shipment_id[:SHOWN]} ({a.where}): it was "
+                  "not applied; check with the supplier what did ship and correct the order")
         _link(b, a, None)
         return 0
     for order in notice.orders:

@@ -244,3 +244,19 @@ def test_thousands_of_broken_and_unexpected_sets_are_one_incident_each_and_the_g
     with hub.uow(readonly=True) as uow:   # the file is kept as it came
         path = uow.conn.scalar(select(t.interchanges.c.archive_path).where(t.interchanges.c.id == first_inbound(hub)))
     assert (hub.archive.root / path).read_bytes() == broken.encode()
+
+
+def test_a_file_cancelling_thousands_of_ship_notices_is_one_incident(store_hub):
+    hub = store_hub
+    n = sent_po(hub)["po_number"]
+    notice = ["HL*1**S", "HL*2*1*O", f"PRF*{n}", "HL*3*2*I", "LIN*1", "SN1**4*EA"]
+    doc = sets("856", "SH", [[f"BSN*{'01' if k % 2 else '03'}*C{k}*20261126", *notice] for k in range(3000)], 1101)
+    receive(hub, doc)
+    assert po_state(hub, n)[1][0][4] == 0
+    [(code, message, occurrences)] = open_incidents(hub)
+    assert (code, occurrences) == ("asn.cancelled", 1)
+    assert message == ("acme cancels ship notice C0 (ISA13 000001101, GS06 1101, ST02 0001): it was not applied; "
+                       "check with the supplier what did ship and correct the order (and 2,999 more like it "
+                       "in this file: 'C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9', 'C10' and 2,989 others)")
+    assert receive(hub, doc).state == "duplicate"
+    assert open_incidents(hub) == [(code, message, occurrences)]
