@@ -181,6 +181,14 @@ def _touch(b: _Batch, po: PurchaseOrder, applied: Applied, a: Answer, stamp: str
 def _functional_ack(a: Answer, ack: FunctionalAck, sent: dict, by_id: dict, b: _Batch, now: datetime) -> None:
     group = _n(ack.group_control)
     sets = ack.sets or tuple(_whole_group(ack, group, a.partner.id, sent))
+    if not sets:   # no AK2 loops, and a group we never sent: nothing it could speak for
+        _link(b, a, None)
+        gs = ack.group_control[:SHOWN]
+        _stranger(b, a, "ack.unknown_group", shown(gs),
+                  f"{a.partner.id}'s {ack.kind} ({a.where}) acknowledges group {gs} as a whole (no AK2 "
+                  "names a set), but we never sent that group to it: no purchase order was marked "
+                  "acknowledged; check its mapping of our group control numbers (GS06)")
+        return
     for acked in sets:
         key = (a.partner.id, group, _n(acked.set_control))
         ours = sent.get(key)

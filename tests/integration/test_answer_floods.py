@@ -260,3 +260,25 @@ def test_a_file_cancelling_thousands_of_ship_notices_is_one_incident(store_hub):
                        "in this file: 'C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9', 'C10' and 2,989 others)")
     assert receive(hub, doc).state == "duplicate"
     assert open_incidents(hub) == [(code, message, occurrences)]
+
+
+def test_997s_for_groups_we_never_sent_are_one_incident_per_file(store_hub):
+    """A 997 without AK2 loops speaks for its whole group; for a group we never sent it
+    speaks for nothing, and says so: alone in its own words, thousands in one Incident."""
+    hub = store_hub
+    n = sent_po(hub)["po_number"]
+    receive(hub, x12("997", "FA", ["AK1*PO*77", "AK9*A*1*1*1"], 1201))
+    [(code, message, _)] = open_incidents(hub)
+    assert (code, message) == ("ack.unknown_group", "acme's 997 (ISA13 000001201, GS06 1201, ST02 0001) "
+                               "acknowledges group 77 as a whole (no AK2 names a set), but we never sent that "
+                               "group to it: no purchase order was marked acknowledged; check its mapping of our "
+                               "group control numbers (GS06)")
+    assert po_state(hub, n)[0] == "sent"
+    acks = [[f"AK1*PO*{k}", "AK9*A*1*1*1"] for k in range(100, 3100)] + [["AK1*PO*1", "AK9*A*1*1*1"]]
+    receive(hub, sets("997", "FA", acks, 1202))
+    assert po_state(hub, n)[0] == "acknowledged"
+    [_, (code, message, occurrences)] = open_incidents(hub)
+    assert (code, occurrences) == ("ack.unknown_group", 1)
+    assert message.startswith("acme's 997 (ISA13 000001202, GS06 1202, ST02 0001) acknowledges group 100 ")
+    assert message.endswith("(and 2,999 more like it in this file: '101', '102', '103', '104', '105', '106', "
+                            "'107', '108', '109', '110' and 2,989 others)")
