@@ -97,6 +97,20 @@ def fail(message: str, status: int = 1) -> None:
     sys.exit(status)
 
 
+# Problems a command lists before it only counts the rest: a broken file can have thousands,
+# and each is an Incident (grouped by kind) the exceptions queue shows anyway.
+SHOWN_PROBLEMS = 50
+
+
+def print_problems(problems: list[str]) -> None:
+    """Print a report's problems, one a line, the first SHOWN_PROBLEMS of them and a count."""
+    for problem in problems[:SHOWN_PROBLEMS]:
+        out.print(f"  {problem}", markup=False)
+    if len(problems) > SHOWN_PROBLEMS:
+        out.print(f"  ... and {len(problems) - SHOWN_PROBLEMS:,} more problem(s) not listed here: "
+                  "see `edihub incidents list` or the console's exceptions queue", markup=False)
+
+
 def print_report(report) -> None:
     """Print an import report: summary, notes, the problems found."""
     out.print(report.summary())
@@ -104,8 +118,7 @@ def print_report(report) -> None:
         out.print(f"  note: {note}")
     if report.fatal:
         err.print(f"  stopped: {report.fatal}")
-    for problem in report.problems:
-        out.print(f"  {problem}")
+    print_problems(report.problems)
 
 
 def progress_bar() -> Progress | None:

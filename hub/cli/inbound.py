@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hub.cli.common import err, fail, out, pass_home
+from hub.cli.common import err, fail, out, pass_home, print_problems
 
 
 @click.group()
@@ -34,8 +34,7 @@ def receive(home, file: Path, partner: str | None) -> None:
                   f"{report.acks_queued} acknowledgement(s) queued")
         if report.duplicate_of:
             out.print(f"  {report.duplicate_of} came in before: recorded, not applied again", markup=False)
-    for problem in report.problems:
-        out.print(f"  {problem}", markup=False)
+    print_problems(report.problems)
     if report.state == "rejected":
         raise SystemExit(1)
 
@@ -64,7 +63,6 @@ def poll(home, partner: str | None) -> None:
     for report in reports:
         (err if report.error else out).print(report.summary(), markup=False)
         for r in report.files:
-            for problem in r.problems:
-                out.print(f"  {problem}", markup=False)
+            print_problems(r.problems)
     if any(r.error for r in reports):
         raise SystemExit(1)

@@ -163,3 +163,17 @@ def test_the_demo_on_an_instance_made_by_init(tmp_path):
     assert "marketplace-export.csv: 2 created" in run.output
     assert "had run before" not in run.stderr
     assert "orders show WS-10002" in run.output.splitlines()[-1]
+
+
+def test_a_file_with_thousands_of_problems_lists_the_first_fifty_and_counts_the_rest(demo_home, tmp_path):
+    """Each problem is also in the exceptions queue (grouped by kind): the terminal gets the
+    first 50 and a count, not 3,000 lines."""
+    from tests.integration.test_answer_floods import sets
+    f = tmp_path / "invoices.edi"
+    f.write_bytes(sets("810", "IN", [["BIG*20261125*INV1"]] * 3000, 1002))   # acme sends no 810s
+    result = edihub(demo_home, "inbound", "receive", str(f))
+    listed = [ln for ln in result.output.splitlines() if "which its partner file does not list" in ln]
+    assert len(listed) == 50
+    assert ("  ... and 2,950 more problem(s) not listed here: see `edihub incidents list` or the "
+            "console's exceptions queue") in result.output.splitlines()
+    assert len(result.output.splitlines()) < 60
