@@ -81,18 +81,23 @@ def test_upgrading_keeps_every_reference(db_url):
     engine.dispose()
 
 
+def _an_order(conn, state: str) -> None:
+    """Order 1 (webshop/WS-1) written as the store held it before the upgrade."""
+    conn.exec_driver_sql(
+        "INSERT INTO orders (id, channel, channel_order_id, placed_at, received_at, currency, customer_id, "
+        "customer_name, customer_email, customer_phone, prepaid, ship_name, ship_address1, ship_address2, "
+        "ship_city, ship_state, ship_postal_code, ship_country, state, content_hash, payload, updated_at) "
+        "VALUES (1, 'webshop', 'WS-1', '2026-01-01', '2026-01-01', 'USD', 'C1', 'Ann Lee', 'ann@example.com', "
+        f"'', true, 'Ann Lee', '1 Main St', '', 'Austin', 'TX', '78701', 'US', '{state}', 'h', '{{}}', "
+        "'2026-01-01')")
+
+
 def test_tracking_numbers_of_shipments_recorded_before_the_upgrade_find_their_order(db_url):
     from hub.views import find_orders
     engine = make_engine(db_url)
     store_at(engine, "0003")       # before tracking numbers had a table of their own
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO orders (id, channel, channel_order_id, placed_at, received_at, currency, customer_id, "
-            "customer_name, customer_email, customer_phone, prepaid, ship_name, ship_address1, ship_address2, "
-            "ship_city, ship_state, ship_postal_code, ship_country, state, content_hash, payload, updated_at) "
-            "VALUES (1, 'webshop', 'WS-1', '2026-01-01', '2026-01-01', 'USD', 'C1', 'Ann Lee', 'ann@example.com', "
-            "'', true, 'Ann Lee', '1 Main St', '', 'Austin', 'TX', '78701', 'US', 'shipped', 'h', '{}', "
-            "'2026-01-01')")
+        _an_order(conn, "shipped")
         conn.exec_driver_sql("INSERT INTO purchase_orders (id, order_id, po_number, partner_id, state, test_mode, "
                              "created_at, updated_at) VALUES (1, 1, 'DR1', 'acme', 'shipped', false, "
                              "'2026-01-01', '2026-01-01')")
@@ -115,13 +120,7 @@ def test_units_of_purchase_orders_made_before_the_upgrade_are_their_lines_sum(db
     engine = make_engine(db_url)
     store_at(engine, "0007")
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO orders (id, channel, channel_order_id, placed_at, received_at, currency, customer_id, "
-            "customer_name, customer_email, customer_phone, prepaid, ship_name, ship_address1, ship_address2, "
-            "ship_city, ship_state, ship_postal_code, ship_country, state, content_hash, payload, updated_at) "
-            "VALUES (1, 'webshop', 'WS-1', '2026-01-01', '2026-01-01', 'USD', 'C1', 'Ann Lee', 'ann@example.com', "
-            "'', true, 'Ann Lee', '1 Main St', '', 'Austin', 'TX', '78701', 'US', 'processing', 'h', '{}', "
-            "'2026-01-01')")
+        _an_order(conn, "processing")
         conn.exec_driver_sql("INSERT INTO purchase_orders (id, order_id, po_number, partner_id, state, test_mode, "
                              "created_at, updated_at) VALUES (1, 1, 'DR1', 'acme', 'sent', false, "
                              "'2026-01-01', '2026-01-01'), (2, 1, 'DR2', 'initech', 'sent', false, "

@@ -312,16 +312,22 @@ def test_the_865_answering_our_change_moves_the_ship_date(api, answers_865):  # 
     assert incidents(hub) == []   # 2 days: within acme's 5
 
 
+def _line_1_cut_to_3_and_sent(hub):
+    """Acme has accepted its purchase order; our change cutting line 1 to 3 units is sent
+    (an 860). The PO row, its number, and the change's result."""
+    po = sent_po(hub)
+    accept_all(hub, po, 301)
+    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
+    hub.dispatcher("w").run_once()
+    return po, po["po_number"], result
+
+
 def test_an_answer_deleting_a_line_our_change_did_not_touch_is_the_suppliers_own_cut(answers_865):
     """Acme takes our change to line 1 and, in the same answer, deletes line 2 (POC02 DI, no
     ACK), which we did not change: the footrests go to the next supplier, as for acme's own
     865; the same answer again cuts nothing twice."""
     hub = answers_865
-    po = sent_po(hub)
-    n = po["po_number"]
-    accept_all(hub, po, 301)
-    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
-    hub.dispatcher("w").run_once()
+    po, n, result = _line_1_cut_to_3_and_sent(hub)
     answer = ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA", "POC*2*DI"], 302)
     assert receive(hub, answer).problems == []
     assert the_change(hub, result)["state"] == "accepted"
@@ -336,11 +342,7 @@ def test_an_answer_deleting_a_line_our_change_did_not_touch_is_the_suppliers_own
 
 def test_an_answer_refusing_a_line_our_change_did_not_touch_with_units_cuts_them(answers_865):
     hub = answers_865
-    po = sent_po(hub)
-    n = po["po_number"]
-    accept_all(hub, po, 301)
-    change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
-    hub.dispatcher("w").run_once()
+    po, n, _ = _line_1_cut_to_3_and_sent(hub)
     receive(hub, ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA",
                      "POC*2*NC*2**EA", "ACK*IR*1*EA"], 302))
     assert po_state(hub, n)[1] == [("accepted", 3, 0, 0, 0), ("changed", 1, 0, 1, 0)]
@@ -355,11 +357,7 @@ def test_an_answer_refusing_a_line_our_change_did_not_touch_with_units_cuts_them
 
 def test_an_answer_refusing_a_line_our_change_did_not_touch_without_units_is_an_incident(answers_865):
     hub = answers_865
-    po = sent_po(hub)
-    n = po["po_number"]
-    accept_all(hub, po, 301)
-    result = change(hub, "C1", lines=[{"line_id": "1", "quantity": 3}])
-    hub.dispatcher("w").run_once()
+    po, n, result = _line_1_cut_to_3_and_sent(hub)
     # Acme takes the change to line 1 and "refuses the change" to line 2, which we did not
     # change: no units to cut, nothing to settle; a person asks what acme means.
     receive(hub, ca([f"BCA*04*AC*{n}**1*20261125", "POC*1*QD*3**EA", "ACK*IA*3*EA", "POC*2*RC"], 302))
