@@ -240,10 +240,7 @@ class Repository(Bookkeeping):
         # Only what a line's life changes is written back: what it orders, and from whom, is
         # fixed when the purchase order is made (binding the rest cost a third of the save).
         self.conn.execute(update(t.po_lines).where(t.po_lines.c.id == bindparam("lid")),
-                          [{"lid": ln.id, "quantity": ln.quantity, "state": ln.state.value,
-                            "qty_accepted": ln.qty_accepted, "qty_rejected": ln.qty_rejected,
-                            "qty_backordered": ln.qty_backordered, "qty_shipped": ln.qty_shipped,
-                            "promised_date": ln.promised_date} for po in pos for ln in po.lines])
+                          [{"lid": ln.id, **_po_line_progress(ln)} for po in pos for ln in po.lines])
 
     def set_purchase_order_states(self, changes: list[tuple[int, PoState]], now: datetime) -> None:
         """Set the state of purchase orders by id (bulk, no version check: intake-time only)."""
@@ -336,10 +333,14 @@ def _order_line_from(r) -> OrderLine:
 def _po_line_row(ln: PoLine, po_id: int) -> dict:
     return {"purchase_order_id": po_id, "order_line_id": ln.order_line_id, "line_number": ln.line_number,
             "sku": ln.sku, "supplier_item": ln.supplier_item, "description": ln.description,
-            "quantity": ln.quantity, "unit_cost": ln.unit_cost, "uom": ln.uom, "state": ln.state.value,
-            "qty_accepted": ln.qty_accepted, "qty_rejected": ln.qty_rejected,
-            "qty_backordered": ln.qty_backordered, "qty_shipped": ln.qty_shipped,
-            "promised_date": ln.promised_date}
+            "unit_cost": ln.unit_cost, "uom": ln.uom, **_po_line_progress(ln)}
+
+
+def _po_line_progress(ln: PoLine) -> dict:
+    """What a purchase-order line's life changes (saved back); the rest is fixed when it is made."""
+    return {"quantity": ln.quantity, "state": ln.state.value, "qty_accepted": ln.qty_accepted,
+            "qty_rejected": ln.qty_rejected, "qty_backordered": ln.qty_backordered,
+            "qty_shipped": ln.qty_shipped, "promised_date": ln.promised_date}
 
 
 def _po_line_from(r) -> PoLine:
