@@ -15,10 +15,10 @@ from hub.adapters.config_trial import read_text
 from hub.errors import HubError
 from hub.services.audit import ActionRefused
 from hub.views.partners import catalog_rows
-from hub.services.config_files import CATALOG, Change, ConfigRefused, check, decode, max_bytes, save, sha256
+from hub.services.config_files import CATALOG, Change, ConfigRefused, check, max_bytes, save, sha256
 from web.console import hub, role_required
 from web.partners import bp, saved
-from web.partners.editor import problem_listings
+from web.partners.editor import problem_listings, sent_text
 
 
 class CatalogForm(FlaskForm):
@@ -52,7 +52,7 @@ def catalog_save():
         flash("That form could not be read (a field too long?): nothing was done.", "error")
         return _page(form), 400
     try:
-        text = _text(form)
+        text = sent_text(form.upload, form.text, "the catalog", max_bytes(CATALOG))
     except ActionRefused as exc:
         flash(f"{exc}: nothing was done.", "error")
         return _page(form), 422
@@ -81,15 +81,6 @@ def catalog_save():
         flash("No problems: the whole configuration loads with this catalog in place "
               "(nothing is saved until you press Save).", "ok")
     return _page(form, problems), 422 if problems else 200
-
-
-def _text(form: CatalogForm) -> str:
-    """The catalog sent: an upload replaces what was typed (and is shown from then on)."""
-    limit = max_bytes(CATALOG)
-    data = form.upload.data
-    if data is not None and getattr(data, "filename", ""):
-        form.text.data = decode(data.stream.read(limit + 1), f"the catalog {data.filename!r}", limit)
-    return decode(form.text.data or "", "the catalog", limit)
 
 
 def _page(form: CatalogForm, problems=()):

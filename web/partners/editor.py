@@ -211,7 +211,7 @@ def _changes(form: EditorForm, mode: str, partner_id: str | None) -> list[Change
     what was typed (and is shown in the text area from then on)."""
     changes = []
     if mode != "mapping":
-        text = _text(form.partner_upload, form.partner_text, "the partner file")
+        text = sent_text(form.partner_upload, form.partner_text, "the partner file")
         if text.strip():
             path = f"partners/{partner_id}.toml"
             existing = read_text(hub().settings.home / path) if mode == "new" else None
@@ -219,7 +219,7 @@ def _changes(form: EditorForm, mode: str, partner_id: str | None) -> list[Change
                 raise ActionRefused(f"there is a partner {partner_id!r} already: open it to change it "
                                     f"({url_for('.edit', partner_id=partner_id)})")
             changes.append(Change(path, text, form.partner_base.data or ""))
-    text = _text(form.mapping_upload, form.mapping_text, "the mapping file")
+    text = sent_text(form.mapping_upload, form.mapping_text, "the mapping file")
     path = (form.mapping_path.data or "").strip()
     if text.strip() or (path and path != form.mapping_loaded.data):
         if not path:
@@ -234,12 +234,14 @@ def _changes(form: EditorForm, mode: str, partner_id: str | None) -> list[Change
     return changes
 
 
-def _text(upload, area, what: str) -> str:
+def sent_text(upload, area, what: str, limit: int = MAX_BYTES) -> str:
+    """The file sent in a form: an upload replaces what was typed in ``area`` (and is shown
+    there from then on); ActionRefused when it is over ``limit`` bytes or not UTF-8."""
     data = upload.data
     if data is not None and getattr(data, "filename", ""):
-        raw = data.stream.read(MAX_BYTES + 1)
-        area.data = decode(raw, f"{what} {data.filename!r}")
-    return decode(area.data or "", what)
+        raw = data.stream.read(limit + 1)
+        area.data = decode(raw, f"{what} {data.filename!r}", limit)
+    return decode(area.data or "", what, limit)
 
 
 def _load_mapping(form: EditorForm, mode: str, partner_id: str | None):
